@@ -1,0 +1,23 @@
+"""Settings, read from the environment (ONHAND_*) once per process."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONHAND_", extra="ignore")
+
+    # sqlite:///path/to/file.db (the default, no server) or postgresql+psycopg://user@host/db
+    database_url: str = "sqlite:///onhand.db"
+    # FULL survives power loss; NORMAL (WAL) survives a killed process but not a power cut.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    # Requests larger than this are refused before they are parsed.
+    max_body_bytes: int = 8 * 1024 * 1024
+    db_pool_size: int = 16
+
+
+def load_settings() -> Settings:
+    return Settings()

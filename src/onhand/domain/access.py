@@ -1,0 +1,74 @@
+"""Roles and what they may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from onhand.domain.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    CLERK = "clerk"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    READ = "read"
+    POST_MOVEMENTS = "post_movements"
+    REVERSE_MOVEMENTS = "reverse_movements"
+    MANAGE_MASTER_DATA = "manage_master_data"
+    MANAGE_LOTS = "manage_lots"
+    MANAGE_USERS = "manage_users"
+    VERIFY = "verify"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MANAGER: frozenset(
+        {
+            Permission.READ,
+            Permission.POST_MOVEMENTS,
+            Permission.REVERSE_MOVEMENTS,
+            Permission.MANAGE_MASTER_DATA,
+            Permission.MANAGE_LOTS,
+            Permission.VERIFY,
+        }
+    ),
+    Role.CLERK: frozenset({Permission.READ, Permission.POST_MOVEMENTS, Permission.MANAGE_LOTS}),
+    Role.AUDITOR: frozenset({Permission.READ, Permission.VERIFY}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: the authenticated user, their organisation and reach."""
+
+    user_id: int
+    org_id: int
+    username: str
+    role: Role
+    # Root location ids this user may post to and from; empty means every warehouse.
+    warehouse_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def may(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.may(permission):
+            raise Forbidden(
+                f"role {self.role.value!r} may not {permission.value.replace('_', ' ')}",
+                code="permission_denied",
+            )
+
+    def may_touch_warehouse(self, warehouse_id: int | None) -> bool:
+        return not self.warehouse_ids or warehouse_id is None or warehouse_id in self.warehouse_ids
+
+    def require_warehouse(self, warehouse_id: int | None, path: str) -> None:
+        if not self.may_touch_warehouse(warehouse_id):
+            raise Forbidden(
+                f"user {self.username!r} is not allowed to work in the warehouse of {path}",
+                code="warehouse_not_allowed",
+            )

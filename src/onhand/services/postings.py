@@ -1,0 +1,404 @@
+"""Posting movements to the ledger: validate, lock, update balances, chain, append. All or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from onhand.domain.access import Actor, Permission
+from onhand.domain.chain import GENESIS, MovementRecord, movement_hash
+from onhand.domain.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InsufficientStock,
+    InvalidInput,
+)
+from onhand.domain.items import ItemRef, Tracking
+from onhand.domain.locations import STOCK_KINDS, LocationRef
+from onhand.domain.movements import (
+    MovementDraft,
+    check_batch_size,
+    check_draft,
+    check_text,
+    leg_of,
+    net_deltas,
+)
+from onhand.domain.quantities import from_micro
+from onhand.services.common import not_found, utcnow
+from onhand.store import catalog, ledger, locking, sites, stock
+from onhand.store.unit_of_work import Database, UnitOfWork
+
+RETRIES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class MovementInput:
+    """One requested movement, as a client names things (SKU, location paths, lot code)."""
+
+    sku: str
+    from_location: str
+    to_location: str
+    quantity: Decimal
+    lot: str | None = None
+    serial: str | None = None
+    expiry_date: date | None = None
+    effective_at: datetime | None = None
+    ref_type: str | None = None
+    ref_id: str | None = None
+    reason: str | None = None
+    reverses_id: int | None = None
+
+    def canonical(self) -> list[object]:
+        return [
+            self.sku,
+            self.from_location,
+            self.to_location,
+            str(self.quantity.normalize()),
+            self.lot,
+            self.serial,
+            self.expiry_date.isoformat() if self.expiry_date else None,
+            self.effective_at.isoformat() if self.effective_at else None,
+            self.ref_type,
+            self.ref_id,
+            self.reason,
+            self.reverses_id,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class PostingResult:
+    posting_id: int
+    idempotency_key: str
+    movement_ids: list[int] = field(default_factory=list)
+    replayed: bool = False
+
+
+def payload_hash(lines: list[MovementInput]) -> str:
+    body = json.dumps([line.canonical() for line in lines], separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def post_movements(
+    db: Database,
+    actor: Actor,
+    lines: list[MovementInput],
+    *,
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Post one or many movements atomically.
+
+    The same idempotency key with the same payload returns the first result without posting
+    again; with another payload it is refused. Any refused line refuses the whole posting.
+    """
+    actor.require(Permission.POST_MOVEMENTS)
+    if any(line.reverses_id is not None for line in lines):
+        actor.require(Permission.REVERSE_MOVEMENTS)
+    check_batch_size(len(lines))
+    key = check_text(idempotency_key, field="idempotency_key") or f"auto:{uuid.uuid4()}"
+    digest = payload_hash(lines)
+    for attempt in range(RETRIES):
+        try:
+            with db.writing() as uow:
+                result = _post(uow, actor, lines, key, digest)
+                if not result.replayed:
+                    uow.commit()
+                return result
+        except IntegrityError as exc:
+            # A concurrent posting won the race for this key, a lot, or a reversal.
+            if attempt == RETRIES - 1:
+                raise Conflict(
+                    "a concurrent change conflicted with this posting; retry", code="write_conflict"
+                ) from exc
+        except OperationalError:  # deadlock or serialisation failure on PostgreSQL
+            if attempt == RETRIES - 1 or db.dialect != "postgresql":
+                raise
+    raise AssertionError("unreachable")
+
+
+def _post(
+    uow: UnitOfWork, actor: Actor, lines: list[MovementInput], key: str, digest: str
+) -> PostingResult:
+    conn, org = uow.conn, actor.org_id
+    existing = ledger.find_posting(conn, org, key)
+    if existing is not None:
+        if existing.payload_hash != digest:
+            raise IdempotencyConflict(key)
+        return PostingResult(
+            posting_id=existing.id,
+            idempotency_key=key,
+            movement_ids=ledger.posting_movement_ids(conn, org, existing.id),
+            replayed=True,
+        )
+    now = utcnow()
+    drafts = _resolve(uow, actor, lines, now)
+    posting_id = ledger.insert_posting(
+        conn,
+        org_id=org,
+        key=key,
+        payload_hash=digest,
+        actor_id=actor.user_id,
+        count=len(drafts),
+        now=now,
+    )
+    lot_ids = _lot_ids(uow, actor, lines, drafts, now)
+    serial_ids = _serial_ids(uow, actor, drafts, now)
+    legs = [
+        leg_of(
+            d,
+            lot_ids.get((d.item.id, d.lot or ""), 0),
+            serial_ids.get((d.item.id, d.serial or ""), 0),
+        )
+        for d in drafts
+    ]
+    deltas = net_deltas(legs)
+    locs = {d.source.id: d.source for d in drafts} | {
+        d.destination.id: d.destination for d in drafts
+    }
+    guarded = {k for k in deltas if locs[k[1]].must_stay_non_negative}
+    if not locking.apply_balance_deltas(conn, org, deltas, guarded):
+        _raise_insufficient(uow, org, deltas, guarded, drafts, locs, lot_ids, serial_ids)
+    _move_serials(uow, org, drafts, serial_ids)
+    ids = locking.allocate_ids(conn, len(drafts))
+    heads = locking.lock_chain_heads(conn, org, [d.item.id for d in drafts], GENESIS)
+    rows = []
+    for mid, draft, leg in zip(ids, drafts, legs, strict=True):
+        seq, prev_id, prev_hash = heads[draft.item.id]
+        record = MovementRecord(
+            id=mid,
+            org_id=org,
+            item_id=draft.item.id,
+            chain_seq=seq + 1,
+            prev_id=prev_id,
+            prev_hash=prev_hash,
+            posting_id=posting_id,
+            lot_id=leg.lot_id or None,
+            serial_id=leg.serial_id or None,
+            from_location_id=leg.source_id,
+            to_location_id=leg.destination_id,
+            qty=leg.qty,
+            effective_at=draft.effective_at,
+            recorded_at=now,
+            ref_type=draft.ref_type,
+            ref_id=draft.ref_id,
+            reason=draft.reason,
+            actor_id=actor.user_id,
+            reverses_id=draft.reverses_id,
+        )
+        digest_row = movement_hash(record)
+        heads[draft.item.id] = (seq + 1, mid, digest_row)
+        rows.append(record._asdict() | {"hash": digest_row})
+    ledger.insert_movements(conn, rows)
+    locking.save_chain_heads(conn, org, heads)
+    return PostingResult(posting_id=posting_id, idempotency_key=key, movement_ids=ids)
+
+
+def _resolve(
+    uow: UnitOfWork, actor: Actor, lines: list[MovementInput], now: datetime
+) -> list[MovementDraft]:
+    conn, org = uow.conn, actor.org_id
+    item_map = catalog.item_refs_by_sku(conn, org, [line.sku for line in lines])
+    paths = {line.from_location for line in lines} | {line.to_location for line in lines}
+    loc_map = sites.location_refs_by_path(conn, org, list(paths))
+    drafts = []
+    many = len(lines) > 1
+    for n, line in enumerate(lines, start=1):
+        where = f"movement {n}: " if many else ""
+        item = item_map.get(line.sku)
+        if item is None:
+            raise InvalidInput(
+                f"{where}SKU {line.sku[:80]!r} not found", code="sku_not_found", line=n
+            )
+        source = _location(loc_map, line.from_location, where, n)
+        destination = _location(loc_map, line.to_location, where, n)
+        actor.require_warehouse(source.warehouse_id, source.path)
+        actor.require_warehouse(destination.warehouse_id, destination.path)
+        draft = MovementDraft(
+            item=item,
+            source=source,
+            destination=destination,
+            quantity=line.quantity,
+            lot=line.lot,
+            serial=line.serial,
+            effective_at=line.effective_at or now,
+            ref_type=line.ref_type,
+            ref_id=line.ref_id,
+            reason=line.reason,
+            reverses_id=line.reverses_id,
+        )
+        check_draft(draft, now=now, line=n if many else None)
+        if line.reverses_id is not None:
+            done = ledger.reversal_of(conn, org, line.reverses_id)
+            if done is not None:
+                raise Conflict(
+                    f"movement {line.reverses_id} was already reversed by movement {done}",
+                    code="already_reversed",
+                    reversed_by=done,
+                )
+        drafts.append(draft)
+    return drafts
+
+
+def _location(loc_map: dict[str, LocationRef], path: str, where: str, n: int) -> LocationRef:
+    loc = loc_map.get(path)
+    if loc is None:
+        raise InvalidInput(
+            f"{where}location {path[:200]!r} not found", code="location_not_found", line=n
+        )
+    return loc
+
+
+def _lot_ids(
+    uow: UnitOfWork,
+    actor: Actor,
+    lines: list[MovementInput],
+    drafts: list[MovementDraft],
+    now: datetime,
+) -> dict[tuple[int, str], int]:
+    """Ids of the lots named, creating new ones (expiry given, or from the item's shelf life)."""
+    wanted: dict[tuple[int, str], tuple[ItemRef, date | None, datetime]] = {}
+    for line, d in zip(lines, drafts, strict=True):
+        if d.lot:
+            wanted.setdefault((d.item.id, d.lot), (d.item, line.expiry_date, d.effective_at))
+    if not wanted:
+        return {}
+    conn, org = uow.conn, actor.org_id
+    found = catalog.lots_by_code(conn, org, list(wanted))
+    missing = []
+    for pair, (item, expiry, effective) in wanted.items():
+        if pair in found:
+            lot = found[pair]
+            if expiry and lot.expiry_date and lot.expiry_date != expiry:
+                raise InvalidInput(
+                    f"lot {pair[1]!r} of {item.sku} expires on {lot.expiry_date}, not {expiry}",
+                    code="lot_expiry_mismatch",
+                )
+            continue
+        if expiry is None and item.shelf_life_days:
+            expiry = (effective + timedelta(days=item.shelf_life_days)).date()
+        missing.append(
+            {
+                "org_id": org,
+                "item_id": item.id,
+                "code": pair[1],
+                "expiry_date": expiry,
+                "on_hold": False,
+                "created_at": now,
+                "created_by": actor.user_id,
+            }
+        )
+    if missing:
+        catalog.insert_lots(conn, missing)
+        found = catalog.lots_by_code(conn, org, list(wanted))
+    return {pair: row.id for pair, row in found.items()}
+
+
+def _serial_ids(
+    uow: UnitOfWork, actor: Actor, drafts: list[MovementDraft], now: datetime
+) -> dict[tuple[int, str], int]:
+    pairs = {(d.item.id, d.serial) for d in drafts if d.serial}
+    if not pairs:
+        return {}
+    conn, org = uow.conn, actor.org_id
+    found = catalog.serials_by_code(conn, org, list(pairs))
+    missing = sorted(p for p in pairs if p not in found)
+    if missing:
+        catalog.insert_serials(conn, org, missing, now, actor.user_id)
+        found = catalog.serials_by_code(conn, org, list(pairs))
+    return {pair: row.id for pair, row in found.items()}
+
+
+def _move_serials(
+    uow: UnitOfWork, org: int, drafts: list[MovementDraft], serial_ids: dict[tuple[int, str], int]
+) -> None:
+    moves = [
+        (
+            serial_ids[(d.item.id, d.serial)],
+            d.source.id,
+            d.destination.id,
+            d.source.kind not in STOCK_KINDS,
+        )
+        for d in drafts
+        if d.item.tracking is Tracking.SERIAL and d.serial
+    ]
+    if not moves:
+        return
+    failed = set(locking.move_serials(uow.conn, org, moves))
+    for d in drafts:
+        if d.serial and serial_ids.get((d.item.id, d.serial)) in failed:
+            raise Conflict(
+                f"serial {d.serial!r} of {d.item.sku} is not at {d.source.path}",
+                code="serial_not_at_location",
+                sku=d.item.sku,
+                serial=d.serial,
+                location=d.source.path,
+            )
+
+
+def _raise_insufficient(
+    uow: UnitOfWork,
+    org: int,
+    deltas: dict[tuple[int, int, int, int], int],
+    guarded: set[tuple[int, int, int, int]],
+    drafts: list[MovementDraft],
+    locs: dict[int, LocationRef],
+    lot_ids: dict[tuple[int, str], int],
+    serial_ids: dict[tuple[int, str], int],
+) -> None:
+    # The failed transaction is rolled back by the unit of work; read what is there to explain.
+    items = {d.item.id: d.item for d in drafts}
+    lot_codes = {v: k[1] for k, v in lot_ids.items()}
+    serial_codes = {v: k[1] for k, v in serial_ids.items()}
+    for k in sorted(guarded):
+        delta = deltas[k]
+        if delta >= 0:
+            continue
+        have = stock.balance_of(uow.conn, org, k)
+        if have + delta < 0:
+            item = items[k[0]]
+            raise InsufficientStock(
+                sku=item.sku,
+                location=locs[k[1]].path,
+                requested=from_micro(-delta, item.precision),
+                available=from_micro(max(have, 0), item.precision),
+                lot=lot_codes.get(k[2]),
+                serial=serial_codes.get(k[3]),
+            )
+    raise Conflict("stock changed during the posting; retry", code="write_conflict")
+
+
+def reverse_movement(
+    db: Database,
+    actor: Actor,
+    movement_id: int,
+    *,
+    reason: str | None = None,
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """Post the opposite of a movement, pointing at it. A movement is reversed at most once."""
+    actor.require(Permission.REVERSE_MOVEMENTS)
+    with db.reading() as uow:
+        row = ledger.movement_by_id(uow.conn, actor.org_id, movement_id)
+    if row is None:
+        raise not_found("movement", movement_id)
+    line = MovementInput(
+        sku=row.sku,
+        from_location=row.to_path,
+        to_location=row.from_path,
+        quantity=from_micro(row.qty, row.precision),
+        lot=row.lot_code,
+        serial=row.serial_code,
+        ref_type=row.ref_type,
+        ref_id=row.ref_id,
+        reason=reason or "reversal",
+        reverses_id=movement_id,
+    )
+    # The default key makes a retried reversal answer with the first one.
+    return post_movements(
+        db, actor, [line], idempotency_key=idempotency_key or f"reverse:{movement_id}"
+    )

@@ -1,0 +1,222 @@
+"""Items, barcodes, lots and serial numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, exists, func, insert, select, update
+
+from onhand.domain.items import ItemRef, Tracking
+from onhand.store.locking import chunks, dialect_insert
+from onhand.store.tables import balances, item_barcodes, items, locations, lots, movements, serials
+
+_ref_cols = (
+    items.c.id,
+    items.c.sku,
+    items.c.uom,
+    items.c.precision,
+    items.c.tracking,
+    items.c.shelf_life_days,
+    items.c.active,
+)
+
+
+def _ref(row: Row[Any]) -> ItemRef:
+    return ItemRef(
+        id=row.id,
+        sku=row.sku,
+        uom=row.uom,
+        precision=row.precision,
+        tracking=Tracking(row.tracking),
+        shelf_life_days=row.shelf_life_days,
+        active=row.active,
+    )
+
+
+def item_refs_by_sku(conn: Connection, org_id: int, skus: Sequence[str]) -> dict[str, ItemRef]:
+    found: dict[str, ItemRef] = {}
+    for part in chunks(sorted(set(skus))):
+        q = select(*_ref_cols).where(items.c.org_id == org_id, items.c.sku.in_(part))
+        found.update((r.sku, _ref(r)) for r in conn.execute(q))
+    return found
+
+
+def item_refs_by_id(conn: Connection, org_id: int, ids: Sequence[int]) -> dict[int, ItemRef]:
+    found: dict[int, ItemRef] = {}
+    for part in chunks(sorted(set(ids))):
+        q = select(*_ref_cols).where(items.c.org_id == org_id, items.c.id.in_(part))
+        found.update((r.id, _ref(r)) for r in conn.execute(q))
+    return found
+
+
+def insert_item(conn: Connection, values: dict[str, Any]) -> int:
+    return conn.execute(insert(items).values(**values).returning(items.c.id)).scalar_one()
+
+
+def update_item(conn: Connection, org_id: int, item_id: int, values: dict[str, Any]) -> None:
+    conn.execute(
+        update(items).where(items.c.org_id == org_id, items.c.id == item_id).values(**values)
+    )
+
+
+def item_by_sku(conn: Connection, org_id: int, sku: str) -> Row[Any] | None:
+    return conn.execute(select(items).where(items.c.org_id == org_id, items.c.sku == sku)).first()
+
+
+def list_items(
+    conn: Connection,
+    org_id: int,
+    *,
+    category: str | None,
+    active: bool | None,
+    search: str | None,
+    after_sku: str | None,
+    limit: int,
+) -> list[Row[Any]]:
+    q = select(items).where(items.c.org_id == org_id)
+    if category is not None:
+        q = q.where(items.c.category == category)
+    if active is not None:
+        q = q.where(items.c.active == active)
+    if search:
+        pattern = f"%{search.lower()}%"
+        q = q.where(func.lower(items.c.sku).like(pattern) | func.lower(items.c.name).like(pattern))
+    if after_sku:
+        q = q.where(items.c.sku > after_sku)
+    return list(conn.execute(q.order_by(items.c.sku).limit(limit)))
+
+
+def barcodes_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {i: [] for i in item_ids}
+    for part in chunks(sorted(set(item_ids))):
+        q = (
+            select(item_barcodes.c.item_id, item_barcodes.c.barcode)
+            .where(item_barcodes.c.org_id == org_id, item_barcodes.c.item_id.in_(part))
+            .order_by(item_barcodes.c.id)
+        )
+        for r in conn.execute(q):
+            out[r.item_id].append(r.barcode)
+    return out
+
+
+def barcode_owners(conn: Connection, org_id: int, barcodes: Sequence[str]) -> dict[str, int]:
+    if not barcodes:
+        return {}
+    q = select(item_barcodes.c.barcode, item_barcodes.c.item_id).where(
+        item_barcodes.c.org_id == org_id, item_barcodes.c.barcode.in_(list(barcodes))
+    )
+    return {r.barcode: r.item_id for r in conn.execute(q)}
+
+
+def replace_barcodes(conn: Connection, org_id: int, item_id: int, barcodes: list[str]) -> None:
+    conn.execute(
+        delete(item_barcodes).where(
+            item_barcodes.c.org_id == org_id, item_barcodes.c.item_id == item_id
+        )
+    )
+    if barcodes:
+        conn.execute(
+            insert(item_barcodes),
+            [{"org_id": org_id, "item_id": item_id, "barcode": b} for b in barcodes],
+        )
+
+
+def item_has_movements(conn: Connection, org_id: int, item_id: int) -> bool:
+    q = select(exists().where(movements.c.org_id == org_id, movements.c.item_id == item_id))
+    return bool(conn.execute(q).scalar())
+
+
+def item_stock_in_stock_locations(conn: Connection, org_id: int, item_id: int) -> int:
+    q = (
+        select(func.coalesce(func.sum(balances.c.qty), 0))
+        .select_from(balances.join(locations, locations.c.id == balances.c.location_id))
+        .where(
+            balances.c.org_id == org_id,
+            balances.c.item_id == item_id,
+            locations.c.kind.in_(("internal", "transit")),
+        )
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+# Lots -------------------------------------------------------------------------------------------
+
+
+def _by_item_and_code(
+    conn: Connection, table: Any, code_col: Any, org_id: int, pairs: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], Row[Any]]:
+    found: dict[tuple[int, str], Row[Any]] = {}
+    by_item: dict[int, list[str]] = {}
+    for item_id, code in set(pairs):
+        by_item.setdefault(item_id, []).append(code)
+    for item_id, codes in by_item.items():
+        for part in chunks(sorted(codes)):
+            q = select(table).where(
+                table.c.org_id == org_id, table.c.item_id == item_id, code_col.in_(part)
+            )
+            found.update(((r.item_id, r._mapping[code_col.name]), r) for r in conn.execute(q))
+    return found
+
+
+def lots_by_code(
+    conn: Connection, org_id: int, pairs: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], Row[Any]]:
+    """(item_id, code) -> lot row, for the pairs that exist."""
+    return _by_item_and_code(conn, lots, lots.c.code, org_id, pairs)
+
+
+def insert_lots(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Create lots; a lot created meanwhile by a concurrent posting is kept as it is."""
+    stmt = dialect_insert(conn, lots).on_conflict_do_nothing(
+        index_elements=["org_id", "item_id", "code"]
+    )
+    conn.execute(stmt, rows)
+
+
+def lot_by_id(conn: Connection, org_id: int, lot_id: int) -> Row[Any] | None:
+    return conn.execute(select(lots).where(lots.c.org_id == org_id, lots.c.id == lot_id)).first()
+
+
+def list_lots(conn: Connection, org_id: int, item_id: int | None, limit: int) -> list[Row[Any]]:
+    q = select(lots, items.c.sku).join(items, items.c.id == lots.c.item_id)
+    q = q.where(lots.c.org_id == org_id)
+    if item_id is not None:
+        q = q.where(lots.c.item_id == item_id)
+    return list(conn.execute(q.order_by(lots.c.id).limit(limit)))
+
+
+def update_lot(
+    conn: Connection, org_id: int, lot_id: int, *, expiry_date: date | None, on_hold: bool
+) -> None:
+    conn.execute(
+        update(lots)
+        .where(lots.c.org_id == org_id, lots.c.id == lot_id)
+        .values(expiry_date=expiry_date, on_hold=on_hold)
+    )
+
+
+# Serials ----------------------------------------------------------------------------------------
+
+
+def serials_by_code(
+    conn: Connection, org_id: int, pairs: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], Row[Any]]:
+    """(item_id, serial) -> serial row, for the pairs that exist."""
+    return _by_item_and_code(conn, serials, serials.c.serial, org_id, pairs)
+
+
+def insert_serials(
+    conn: Connection, org_id: int, pairs: list[tuple[int, str]], now: datetime, actor: int
+) -> None:
+    stmt = dialect_insert(conn, serials).on_conflict_do_nothing(
+        index_elements=["org_id", "item_id", "serial"]
+    )
+    conn.execute(
+        stmt,
+        [
+            {"org_id": org_id, "item_id": i, "serial": s, "created_at": now, "created_by": actor}
+            for i, s in pairs
+        ],
+    )

@@ -1,0 +1,130 @@
+"""Postings and movements: append-only rows, and the reads of the ledger's history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy.orm import aliased
+
+from onhand.store.tables import items, locations, lots, movements, postings, serials
+
+
+def find_posting(conn: Connection, org_id: int, key: str) -> Row[Any] | None:
+    return conn.execute(
+        select(postings).where(postings.c.org_id == org_id, postings.c.idempotency_key == key)
+    ).first()
+
+
+def insert_posting(
+    conn: Connection,
+    *,
+    org_id: int,
+    key: str,
+    payload_hash: str,
+    actor_id: int,
+    count: int,
+    now: datetime,
+) -> int:
+    return conn.execute(
+        insert(postings)
+        .values(
+            org_id=org_id,
+            idempotency_key=key,
+            payload_hash=payload_hash,
+            actor_id=actor_id,
+            movement_count=count,
+            created_at=now,
+        )
+        .returning(postings.c.id)
+    ).scalar_one()
+
+
+def posting_movement_ids(conn: Connection, org_id: int, posting_id: int) -> list[int]:
+    q = (
+        select(movements.c.id)
+        .where(movements.c.org_id == org_id, movements.c.posting_id == posting_id)
+        .order_by(movements.c.id)
+    )
+    return [r[0] for r in conn.execute(q)]
+
+
+_insert_movements = insert(movements)
+
+
+def insert_movements(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    conn.execute(_insert_movements, rows)
+
+
+_src = aliased(locations, name="src")
+_dst = aliased(locations, name="dst")
+
+_history = (
+    select(
+        movements,
+        items.c.sku,
+        items.c.precision,
+        _src.c.path.label("from_path"),
+        _dst.c.path.label("to_path"),
+        lots.c.code.label("lot_code"),
+        serials.c.serial.label("serial_code"),
+    )
+    .join(items, items.c.id == movements.c.item_id)
+    .join(_src, _src.c.id == movements.c.from_location_id)
+    .join(_dst, _dst.c.id == movements.c.to_location_id)
+    .outerjoin(lots, lots.c.id == movements.c.lot_id)
+    .outerjoin(serials, serials.c.id == movements.c.serial_id)
+)
+
+
+def movement_by_id(conn: Connection, org_id: int, movement_id: int) -> Row[Any] | None:
+    return conn.execute(
+        _history.where(movements.c.org_id == org_id, movements.c.id == movement_id)
+    ).first()
+
+
+def reversal_of(conn: Connection, org_id: int, movement_id: int) -> int | None:
+    return conn.execute(
+        select(movements.c.id).where(
+            movements.c.org_id == org_id, movements.c.reverses_id == movement_id
+        )
+    ).scalar()
+
+
+def history(
+    conn: Connection,
+    org_id: int,
+    *,
+    item_id: int,
+    location_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    ref_type: str | None,
+    ref_id: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """An item's movements, newest first, keyset-paged by id."""
+    q = _history.where(movements.c.org_id == org_id, movements.c.item_id == item_id)
+    if location_id is not None:
+        q = q.where(
+            (movements.c.from_location_id == location_id)
+            | (movements.c.to_location_id == location_id)
+        )
+    if since is not None:
+        q = q.where(movements.c.effective_at >= since)
+    if until is not None:
+        q = q.where(movements.c.effective_at < until)
+    if ref_type is not None:
+        q = q.where(movements.c.ref_type == ref_type)
+    if ref_id is not None:
+        q = q.where(movements.c.ref_id == ref_id)
+    if after_id is not None:
+        q = q.where(movements.c.id < after_id)
+    return list(conn.execute(q.order_by(movements.c.id.desc()).limit(limit)))
+
+
+def movements_of_posting(conn: Connection, org_id: int, posting_id: int) -> list[Row[Any]]:
+    q = _history.where(movements.c.org_id == org_id, movements.c.posting_id == posting_id)
+    return list(conn.execute(q.order_by(movements.c.id)))

@@ -1,0 +1,132 @@
+"""Locations: the tree of warehouses, zones and bins, and the virtual locations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from onhand.domain.locations import LocationKind, LocationRef, subtree_bounds
+from onhand.store.locking import chunks
+from onhand.store.tables import balances, locations
+
+_ref_cols = (
+    locations.c.id,
+    locations.c.path,
+    locations.c.kind,
+    locations.c.allow_negative,
+    locations.c.active,
+    locations.c.warehouse_id,
+)
+
+
+def _ref(r: Row[Any]) -> LocationRef:
+    return LocationRef(
+        id=r.id,
+        path=r.path,
+        kind=LocationKind(r.kind),
+        allow_negative=r.allow_negative,
+        active=r.active,
+        warehouse_id=r.warehouse_id,
+    )
+
+
+def location_refs_by_path(
+    conn: Connection, org_id: int, paths: Sequence[str]
+) -> dict[str, LocationRef]:
+    found: dict[str, LocationRef] = {}
+    for part in chunks(sorted(set(paths))):
+        q = select(*_ref_cols).where(locations.c.org_id == org_id, locations.c.path.in_(part))
+        found.update((r.path, _ref(r)) for r in conn.execute(q))
+    return found
+
+
+def location_refs_by_id(
+    conn: Connection, org_id: int, ids: Sequence[int]
+) -> dict[int, LocationRef]:
+    found: dict[int, LocationRef] = {}
+    for part in chunks(sorted(set(ids))):
+        q = select(*_ref_cols).where(locations.c.org_id == org_id, locations.c.id.in_(part))
+        found.update((r.id, _ref(r)) for r in conn.execute(q))
+    return found
+
+
+def insert_location(conn: Connection, values: dict[str, Any]) -> int:
+    return conn.execute(insert(locations).values(**values).returning(locations.c.id)).scalar_one()
+
+
+def set_warehouse(conn: Connection, location_id: int, warehouse_id: int) -> None:
+    conn.execute(
+        update(locations).where(locations.c.id == location_id).values(warehouse_id=warehouse_id)
+    )
+
+
+def update_location(
+    conn: Connection, org_id: int, location_id: int, values: dict[str, Any]
+) -> None:
+    conn.execute(
+        update(locations)
+        .where(locations.c.org_id == org_id, locations.c.id == location_id)
+        .values(**values)
+    )
+
+
+def location_by_path(conn: Connection, org_id: int, path: str) -> Row[Any] | None:
+    return conn.execute(
+        select(locations).where(locations.c.org_id == org_id, locations.c.path == path)
+    ).first()
+
+
+def location_by_id(conn: Connection, org_id: int, location_id: int) -> Row[Any] | None:
+    return conn.execute(
+        select(locations).where(locations.c.org_id == org_id, locations.c.id == location_id)
+    ).first()
+
+
+def list_locations(
+    conn: Connection,
+    org_id: int,
+    *,
+    under: str | None,
+    kind: str | None,
+    active: bool | None,
+    after_path: str | None,
+    limit: int,
+) -> list[Row[Any]]:
+    q = select(locations).where(locations.c.org_id == org_id)
+    if under is not None:
+        lo, hi = subtree_bounds(under)
+        q = q.where(
+            (locations.c.path == under) | ((locations.c.path >= lo) & (locations.c.path < hi))
+        )
+    if kind is not None:
+        q = q.where(locations.c.kind == kind)
+    if active is not None:
+        q = q.where(locations.c.active == active)
+    if after_path is not None:
+        q = q.where(locations.c.path > after_path)
+    return list(conn.execute(q.order_by(locations.c.path).limit(limit)))
+
+
+def subtree_stock(conn: Connection, org_id: int, path: str) -> int:
+    """Sum of absolute balances in a location and its descendants (0 means empty)."""
+    lo, hi = subtree_bounds(path)
+    q = (
+        select(func.coalesce(func.sum(func.abs(balances.c.qty)), 0))
+        .select_from(balances.join(locations, locations.c.id == balances.c.location_id))
+        .where(
+            balances.c.org_id == org_id,
+            (locations.c.path == path) | ((locations.c.path >= lo) & (locations.c.path < hi)),
+        )
+    )
+    return int(conn.execute(q).scalar_one())
+
+
+def has_active_children(conn: Connection, org_id: int, location_id: int) -> bool:
+    q = select(func.count()).where(
+        locations.c.org_id == org_id,
+        locations.c.parent_id == location_id,
+        locations.c.active.is_(True),
+    )
+    return conn.execute(q).scalar_one() > 0

@@ -1,0 +1,153 @@
+"""Set-based reads for `onhand verify`: conservation, replay, chain rows, heads, checkpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, literal, select, union_all
+
+from onhand.domain.chain import ChainHead, MovementRecord
+from onhand.store.locking import chunks
+from onhand.store.tables import balances, chain_heads, checkpoints, movements
+
+
+def _org_filter(col: Any, org_id: int | None) -> list[Any]:
+    return [] if org_id is None else [col == org_id]
+
+
+def conservation_breaks(conn: Connection, org_id: int | None) -> list[Any]:
+    """(org, item, lot, serial, sum) where the balances over all locations do not sum to zero."""
+    q = (
+        select(
+            balances.c.org_id,
+            balances.c.item_id,
+            balances.c.lot_id,
+            balances.c.serial_id,
+            func.sum(balances.c.qty).label("total"),
+        )
+        .where(*_org_filter(balances.c.org_id, org_id))
+        .group_by(balances.c.org_id, balances.c.item_id, balances.c.lot_id, balances.c.serial_id)
+        .having(func.sum(balances.c.qty) != 0)
+    )
+    return list(conn.execute(q))
+
+
+def replay_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
+    """Keys where the stored balance differs from the ledger replayed from the first movement."""
+    key = (
+        movements.c.org_id,
+        movements.c.item_id,
+        func.coalesce(movements.c.lot_id, 0).label("lot_id"),
+        func.coalesce(movements.c.serial_id, 0).label("serial_id"),
+    )
+    mf = _org_filter(movements.c.org_id, org_id)
+    inbound = select(
+        *key,
+        movements.c.to_location_id.label("location_id"),
+        movements.c.qty.label("ledger"),
+        literal(0).label("stored"),
+    ).where(*mf)
+    outbound = select(
+        *key,
+        movements.c.from_location_id.label("location_id"),
+        (literal(0) - movements.c.qty).label("ledger"),
+        literal(0).label("stored"),
+    ).where(*mf)
+    stored = select(
+        balances.c.org_id,
+        balances.c.item_id,
+        balances.c.lot_id,
+        balances.c.serial_id,
+        balances.c.location_id,
+        literal(0).label("ledger"),
+        balances.c.qty.label("stored"),
+    ).where(*_org_filter(balances.c.org_id, org_id))
+    u = union_all(inbound, outbound, stored).subquery("u")
+    q = (
+        select(
+            u.c.org_id,
+            u.c.item_id,
+            u.c.location_id,
+            u.c.lot_id,
+            u.c.serial_id,
+            func.sum(u.c.ledger).label("ledger"),
+            func.sum(u.c.stored).label("stored"),
+        )
+        .group_by(u.c.org_id, u.c.item_id, u.c.location_id, u.c.lot_id, u.c.serial_id)
+        .having(func.sum(u.c.ledger) != func.sum(u.c.stored))
+    )
+    return list(conn.execute(q))
+
+
+_chain_cols = [getattr(movements.c, f) for f in MovementRecord._fields] + [movements.c.hash]
+
+
+def chain_rows(
+    conn: Connection, org_id: int | None
+) -> Iterator[tuple[tuple[int, int], list[tuple[MovementRecord, str]]]]:
+    """Every movement grouped by chain (org, item), in chain order, streamed."""
+    q = (
+        select(*_chain_cols)
+        .where(*_org_filter(movements.c.org_id, org_id))
+        .order_by(movements.c.org_id, movements.c.item_id, movements.c.chain_seq, movements.c.id)
+    )
+    result = conn.execution_options(stream_results=True, yield_per=20_000).execute(q)
+    current: tuple[int, int] | None = None
+    group: list[tuple[MovementRecord, str]] = []
+    for row in result:
+        rec = MovementRecord(*row[:-1])
+        chain = (rec.org_id, rec.item_id)
+        if chain != current:
+            if current is not None:
+                yield current, group
+            current, group = chain, []
+        group.append((rec, row[-1]))
+    if current is not None:
+        yield current, group
+
+
+def heads(conn: Connection, org_id: int | None) -> dict[tuple[int, int], ChainHead]:
+    q = select(chain_heads).where(*_org_filter(chain_heads.c.org_id, org_id))
+    return {
+        (r.org_id, r.item_id): ChainHead(r.org_id, r.item_id, r.seq, r.movement_id, r.hash)
+        for r in conn.execute(q)
+    }
+
+
+def all_checkpoints(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(checkpoints).order_by(checkpoints.c.id)))
+
+
+def insert_checkpoint(
+    conn: Connection, *, now: datetime, prev_hash: str, digest: str, chain_heads_: list[ChainHead]
+) -> int:
+    body = json.dumps([[h.org_id, h.item_id, h.seq, h.movement_id, h.hash] for h in chain_heads_])
+    return conn.execute(
+        insert(checkpoints)
+        .values(
+            created_at=now,
+            prev_hash=prev_hash,
+            hash=digest,
+            chain_count=len(chain_heads_),
+            heads=body,
+        )
+        .returning(checkpoints.c.id)
+    ).scalar_one()
+
+
+def movement_hashes(conn: Connection, ids: list[int]) -> dict[int, tuple[int, int, int, str]]:
+    """id -> (org, item, seq, hash) for the given movement ids."""
+    out: dict[int, tuple[int, int, int, str]] = {}
+    for part in chunks(sorted(ids)):
+        q = select(
+            movements.c.id,
+            movements.c.org_id,
+            movements.c.item_id,
+            movements.c.chain_seq,
+            movements.c.hash,
+        ).where(movements.c.id.in_(part))
+        out.update((r.id, (r.org_id, r.item_id, r.chain_seq, r.hash)) for r in conn.execute(q))
+    return out
