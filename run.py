@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Set up what onhand needs (a virtual environment with the locked dependencies), then run it.
+
+    python3 run.py demo        # build a demo organisation with a year of history and serve it
+    python3 run.py test        # run the whole test suite
+    python3 run.py onhand ...  # any onhand command
+
+Only Python 3.11+ is needed; everything else is installed into .venv on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".onhand-installed"
+
+
+def _fingerprint() -> str:
+    h = hashlib.sha256()
+    for name in ("requirements.lock", "pyproject.toml"):
+        h.update((ROOT / name).read_bytes())
+    return h.hexdigest()
+
+
+def ensure_env() -> None:
+    """Create .venv and install the locked dependencies, only when they changed."""
+    if sys.version_info < (3, 11):
+        sys.exit("onhand needs Python 3.11 or newer")
+    if not PY.exists():
+        print("creating .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    want = _fingerprint()
+    if STAMP.exists() and STAMP.read_text() == want:
+        return
+    print("installing dependencies (requirements.lock) ...", flush=True)
+    pip = [str(PY), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-r", str(ROOT / "requirements.lock")], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
+    STAMP.write_text(want)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test", "onhand"}:
+        print(__doc__)
+        return 2
+    ensure_env()
+    command, rest = argv[0], argv[1:]
+    if command == "test":
+        args = [str(PY), "-m", "pytest", *rest]
+    elif command == "demo":
+        args = [str(BIN / "onhand"), "demo", *rest]
+    else:
+        args = [str(BIN / "onhand"), *rest]
+    os.chdir(ROOT)
+    return subprocess.call(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

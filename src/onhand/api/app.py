@@ -1,0 +1,29 @@
+"""The HTTP API application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from onhand import __version__
+from onhand.api import errors
+from onhand.api.limits import BodyLimit
+from onhand.api.routes import admin, auth, items, locations, movements, stock
+from onhand.store.unit_of_work import Database
+
+DESCRIPTION = """
+onhand tracks stock on a double-entry ledger: every change is a movement of a quantity from one
+location to another, hash-chained and never edited. Authenticate with `Authorization: Bearer
+<token>` (get one with `POST /api/v1/auth/token` or `onhand init`). Errors are
+`application/problem+json` with a stable `code`.
+"""
+
+
+def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAPI:
+    app = FastAPI(title="onhand", version=__version__, description=DESCRIPTION)
+    app.state.db = db
+    errors.install(app)
+    app.include_router(admin.health_router)
+    for module in (auth, items, locations, movements, stock, admin):
+        app.include_router(module.router, prefix="/api/v1")
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return app

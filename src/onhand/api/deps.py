@@ -1,0 +1,37 @@
+"""Dependencies: the database and the authenticated actor, as Annotated aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from onhand.domain.access import Actor
+from onhand.domain.errors import Unauthenticated
+from onhand.services import accounts
+from onhand.store.unit_of_work import Database
+
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer onh_...`")
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+DB = Annotated[Database, Depends(get_db)]
+
+
+def get_actor(
+    db: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
+    if credentials is None:
+        raise Unauthenticated(
+            "this request needs an API token: send 'Authorization: Bearer <token>'",
+            code="missing_token",
+        )
+    return accounts.authenticate(db, credentials.credentials)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -1,0 +1,100 @@
+"""Errors as RFC 9457 problem+json: a stable code and a sentence a person understands."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from onhand.domain.errors import OnhandError
+
+log = logging.getLogger("onhand.api")
+
+STATUS = {
+    "invalid": 422,
+    "malformed": 400,
+    "not_found": 404,
+    "conflict": 409,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "too_large": 413,
+}
+TITLES = {
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid request",
+    500: "Internal error",
+}
+
+
+def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {
+        "type": f"https://onhand.dev/problems/{code.replace('_', '-')}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (f".{p}" if out else p)
+    return out or "request"
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(400, "malformed_json", "the request body is not valid JSON")
+    listed = [
+        {"field": _where(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))[:300]}
+        for e in errors[:50]
+    ]
+    first = listed[0] if listed else {"field": "request", "message": "is not valid"}
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return problem(
+        422,
+        "validation_error",
+        f"{first['field']}: {first['message']}{more}",
+        errors=listed,
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(OnhandError)
+    async def _onhand(_req: Request, exc: OnhandError) -> JSONResponse:
+        extra = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | float | bool)}
+        return problem(STATUS.get(exc.kind, 422), exc.code, exc.message, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_problem(list(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
+        return problem(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _bug(req: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug
+        log.exception("unhandled error on %s %s", req.method, req.url.path)
+        return problem(500, "internal_error", "an unexpected error occurred; it has been logged")

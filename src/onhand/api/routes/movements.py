@@ -1,0 +1,169 @@
+"""Posting movements (one, or a batch of up to 10,000), reversing them, reading them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Header, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from onhand.api.deps import DB, CurrentActor
+from onhand.api.schemas import (
+    MovementCreate,
+    MovementRead,
+    PostingCreate,
+    PostingLine,
+    PostingRead,
+    ReverseCreate,
+)
+from onhand.domain.errors import InvalidInput
+from onhand.services import postings, queries
+from onhand.services.common import not_found
+
+router = APIRouter(tags=["movements"])
+M = TypeVar("M", bound=BaseModel)
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Retrying with the same key posts once; another payload with it is refused.",
+    ),
+]
+
+
+async def _parse(request: Request, model: type[M]) -> M:
+    # Parse and validate in one pass (pydantic-core): a 10,000-line batch is the hot path.
+    body = await request.body()
+    try:
+        return model.model_validate_json(body or b"null")
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [dict(e) | {"loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+def _line(m: PostingLine) -> postings.MovementInput:
+    return postings.MovementInput(
+        sku=m.sku,
+        from_location=m.from_,
+        to_location=m.to,
+        quantity=m.quantity,
+        lot=m.lot,
+        serial=m.serial,
+        expiry_date=m.expiry_date,
+        effective_at=m.effective_at,
+        ref_type=m.ref_type,
+        ref_id=m.ref_id,
+        reason=m.reason,
+    )
+
+
+def _key(header: str | None, body: str | None) -> str | None:
+    if header and body and header != body:
+        raise InvalidInput(
+            "Idempotency-Key header and idempotency_key field differ",
+            code="idempotency_key_mismatch",
+        )
+    return header or body
+
+
+def _answer(result: postings.PostingResult, response: Response) -> dict[str, Any]:
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return {
+        "posting_id": result.posting_id,
+        "idempotency_key": result.idempotency_key,
+        "replayed": result.replayed,
+        "movement_ids": result.movement_ids,
+    }
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
+
+
+@router.post(
+    "/movements",
+    response_model=PostingRead,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_schema(MovementCreate),
+)
+async def post_movement(
+    request: Request, response: Response, db: DB, actor: CurrentActor, key: KeyHeader = None
+) -> Any:
+    """Post one movement. 201 when posted; 200 with `replayed: true` for a retried key."""
+    body = await _parse(request, MovementCreate)
+    result = await run_in_threadpool(
+        postings.post_movements,
+        db,
+        actor,
+        [_line(body)],
+        idempotency_key=_key(key, body.idempotency_key),
+    )
+    return _answer(result, response)
+
+
+@router.post(
+    "/postings",
+    response_model=PostingRead,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_schema(PostingCreate),
+)
+async def post_batch(
+    request: Request, response: Response, db: DB, actor: CurrentActor, key: KeyHeader = None
+) -> Any:
+    """Post up to 10,000 movements at once: all of them, or none with the first problem named."""
+    body = await _parse(request, PostingCreate)
+    result = await run_in_threadpool(
+        postings.post_movements,
+        db,
+        actor,
+        [_line(m) for m in body.movements],
+        idempotency_key=_key(key, body.idempotency_key),
+    )
+    return _answer(result, response)
+
+
+@router.get("/postings/{posting_id}", response_model=list[MovementRead])
+def get_posting(posting_id: int, db: DB, actor: CurrentActor) -> Any:
+    rows = queries.movements_of_posting(db, actor, posting_id)
+    if not rows:
+        raise not_found("posting", posting_id)
+    return rows
+
+
+@router.get("/movements/{movement_id}", response_model=MovementRead, response_model_by_alias=True)
+def get_movement(movement_id: int, db: DB, actor: CurrentActor) -> Any:
+    return queries.get_movement(db, actor, movement_id)
+
+
+@router.post(
+    "/movements/{movement_id}/reverse",
+    response_model=PostingRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def reverse(
+    movement_id: int,
+    response: Response,
+    db: DB,
+    actor: CurrentActor,
+    body: ReverseCreate | None = None,
+    key: KeyHeader = None,
+) -> Any:
+    """Correct a movement by posting its opposite, which points back at it."""
+    body = body or ReverseCreate()
+    result = postings.reverse_movement(
+        db, actor, movement_id, reason=body.reason, idempotency_key=_key(key, body.idempotency_key)
+    )
+    return _answer(result, response)

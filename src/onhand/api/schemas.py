@@ -1,0 +1,303 @@
+"""Request and response bodies. Quantities and money travel as decimal strings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+
+Qty = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Path = Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+
+
+# Auth and users ---------------------------------------------------------------------------------
+
+
+class LoginCreate(In):
+    username: Code
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    token_name: Annotated[str, Field(max_length=100)] = "login"
+
+
+class TokenRead(BaseModel):
+    id: int
+    token: str | None = None
+    name: str | None = None
+    prefix: str | None = None
+    user_id: int | None = None
+    created_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class TokenCreate(In):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    user_id: int | None = None
+    expires_at: AwareDatetime | None = None
+
+
+Role = Literal["admin", "manager", "clerk", "auditor"]
+
+
+class UserCreate(In):
+    username: Code
+    password: Annotated[str, Field(min_length=8, max_length=256)]
+    role: Role
+    warehouses: list[Path] = Field(default_factory=list, max_length=1000)
+
+
+class UserUpdate(In):
+    role: Role | None = None
+    active: bool | None = None
+    password: Annotated[str, Field(min_length=8, max_length=256)] | None = None
+    warehouses: list[Path] | None = Field(default=None, max_length=1000)
+
+
+class UserRead(BaseModel):
+    id: int
+    username: str
+    role: str
+    active: bool
+    warehouses: list[str]
+    created_at: datetime
+
+
+class MeRead(BaseModel):
+    user_id: int
+    org_id: int
+    username: str
+    role: str
+    warehouse_ids: list[int]
+
+
+# Items ------------------------------------------------------------------------------------------
+
+
+class ItemCreate(In):
+    sku: Code
+    name: Text
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    uom: Annotated[str, Field(min_length=1, max_length=16)] = "ea"
+    precision: Annotated[int, Field(ge=0, le=6)] = 0
+    unit_cost: Decimal = Decimal(0)
+    currency: Annotated[str, Field(min_length=3, max_length=3)] = "EUR"
+    tracking: Literal["none", "lot", "serial"] = "none"
+    shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    barcodes: list[Code] = Field(default_factory=list, max_length=50)
+    active: bool = True
+
+
+class ItemUpdate(In):
+    name: Text | None = None
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    uom: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    precision: Annotated[int, Field(ge=0, le=6)] | None = None
+    unit_cost: Decimal | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    tracking: Literal["none", "lot", "serial"] | None = None
+    shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    barcodes: list[Code] | None = Field(default=None, max_length=50)
+    active: bool | None = None
+
+
+class ItemRead(BaseModel):
+    id: int
+    sku: str
+    name: str
+    category: str | None
+    uom: str
+    precision: int
+    unit_cost: Qty
+    currency: str
+    tracking: str
+    shelf_life_days: int | None
+    barcodes: list[str]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+# Locations and lots -----------------------------------------------------------------------------
+
+
+class LocationCreate(In):
+    code: Annotated[str, Field(min_length=1, max_length=32)]
+    parent: Path | None = None
+    name: Text | None = None
+    kind: Literal["internal", "transit", "scrap"] = "internal"
+    allow_negative: bool = False
+
+
+class LocationUpdate(In):
+    name: Text | None = None
+    allow_negative: bool | None = None
+    active: bool | None = None
+
+
+class LocationRead(BaseModel):
+    id: int
+    path: str
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    warehouse_id: int | None
+    allow_negative: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class LotCreate(In):
+    sku: Code
+    code: Code
+    expiry_date: date | None = None
+
+
+class LotUpdate(In):
+    expiry_date: date | None = None
+    on_hold: bool | None = None
+
+
+class LotRead(BaseModel):
+    id: int
+    sku: str
+    code: str
+    expiry_date: date | None
+    on_hold: bool
+    created_at: datetime
+
+
+# Movements --------------------------------------------------------------------------------------
+
+
+class PostingLine(In):
+    sku: Code
+    from_: Path = Field(alias="from")
+    to: Path
+    quantity: Decimal = Field(allow_inf_nan=False)
+    lot: Code | None = None
+    serial: Code | None = None
+    expiry_date: date | None = None
+    effective_at: AwareDatetime | None = None
+    ref_type: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    ref_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    reason: Code | None = None
+
+
+class MovementCreate(PostingLine):
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class PostingCreate(In):
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    movements: list[PostingLine]
+
+
+class ReverseCreate(In):
+    reason: Code | None = None
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class PostingRead(BaseModel):
+    posting_id: int
+    idempotency_key: str
+    replayed: bool
+    movement_ids: list[int]
+
+
+class MovementRead(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int
+    posting_id: int
+    sku: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    quantity: Qty
+    lot: str | None
+    serial: str | None
+    effective_at: datetime
+    recorded_at: datetime
+    ref_type: str | None
+    ref_id: str | None
+    reason: str | None
+    actor_id: int
+    reverses_id: int | None
+    reversed_by: int | None = None
+    hash: str
+
+
+class HistoryRead(BaseModel):
+    sku: str
+    movements: list[MovementRead]
+    next_before_id: int | None
+
+
+# Stock ------------------------------------------------------------------------------------------
+
+
+class StockLine(BaseModel):
+    sku: str | None = None
+    location: str | None = None
+    location_kind: str | None = None
+    lot: str | None
+    expiry_date: date | None
+    serial: str | None
+    quantity: Qty
+
+
+class ItemStockRead(BaseModel):
+    sku: str
+    uom: str
+    as_of: datetime
+    lot: str | None
+    total: Qty
+    lines: list[StockLine]
+
+
+class LocationStockRead(BaseModel):
+    location: str
+    rollup: bool
+    as_of: datetime
+    lines: list[StockLine]
+
+
+class Finding(BaseModel):
+    check: str
+    message: str
+    movement_id: int | None
+
+
+class VerifyRead(BaseModel):
+    ok: bool
+    movements: int
+    chains: int
+    seconds: float
+    findings: list[Finding]
+
+
+class AuditRead(BaseModel):
+    id: int
+    actor_id: int | None
+    at: datetime
+    action: str
+    entity: str
+    entity_id: str
+    detail: str | None
