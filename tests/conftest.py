@@ -97,7 +97,11 @@ class Org:
 def make_org(db: Database, slug: str | None = None) -> Org:
     slug = slug or f"org-{uuid.uuid4().hex[:8]}"
     new = accounts.create_organisation(
-        db, name=slug.title(), slug=slug, admin_username=f"admin-{slug}", admin_password="password-1"
+        db,
+        name=slug.title(),
+        slug=slug,
+        admin_username=f"admin-{slug}",
+        admin_password="password-1",
     )
     return Org(org_id=new.org_id, token=new.token, actor=accounts.authenticate(db, new.token))
 
@@ -131,12 +135,24 @@ class Server:
                 self.process.wait(10)
 
 
-def start_server(database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None) -> Server:
+def start_server(
+    database_url: str, *, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Server:
     port = free_port()
     env = os.environ | {"ONHAND_DATABASE_URL": database_url} | (extra_env or {})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "onhand.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "onhand.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
