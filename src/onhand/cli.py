@@ -5,48 +5,27 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-import uvicorn
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 
-from onhand.app import open_database
-from onhand.config import Settings, load_settings
-from onhand.domain.errors import OnhandError
-from onhand.services import accounts, verify
-from onhand.store.unit_of_work import Database
-
-app = typer.Typer(
-    name="onhand",
-    help="Inventory on a verifiable double-entry stock ledger.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+# cli_data and cli_demo register their commands (import, export, demo) on the same app.
+from onhand import cli_data, cli_demo  # noqa: F401
+from onhand.cli_common import (
+    app,
+    console,
+    database,
+    handled,
+    progress,
+    run,
+    serve_api,
+    state,
 )
-console = Console()
-err = Console(stderr=True)
-T = TypeVar("T")
+from onhand.config import load_settings
+from onhand.services import accounts, verify
 
-# Exit codes per error kind, so scripts can tell a bad input from a conflict.
-EXIT = {
-    "invalid": 2,
-    "malformed": 2,
-    "not_found": 3,
-    "conflict": 4,
-    "forbidden": 5,
-    "unauthenticated": 5,
-}
-
-
-class State:
-    settings: Settings
-
-
-state = State()
+__all__ = ["app", "database", "handled", "main", "state"]
 
 
 @app.callback()
@@ -60,43 +39,7 @@ def main_options(
     if database_url:
         settings.database_url = database_url
     state.settings = settings
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
-
-
-@contextmanager
-def handled() -> Iterator[None]:
-    """Turn expected errors into a message and an exit code, never a traceback."""
-    try:
-        yield
-    except OnhandError as exc:
-        raise fail(exc.message, EXIT.get(exc.kind, 1)) from None
-
-
-def database() -> Database:
-    try:
-        return open_database(state.settings)
-    except Exception as exc:  # a wrong URL or an unreachable server
-        raise fail(f"cannot open the database {state.settings.database_url!r}: {exc}") from None
-
-
-def progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-
-
-def run(fn: Callable[[], T]) -> T:
-    with handled():
-        return fn()
+    state.explicit_database = bool(database_url) or "ONHAND_DATABASE_URL" in os.environ
 
 
 @app.command()
@@ -129,19 +72,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
-    # The workers build their app from the environment.
-    os.environ["ONHAND_DATABASE_URL"] = state.settings.database_url
-    database().dispose()  # migrate once, before the workers start
-    console.print(f"onhand API on http://{host}:{port}  (docs at /docs)")
-    uvicorn.run(
-        "onhand.app:asgi",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    serve_api(host, port, workers)
 
 
 @app.command("verify")
@@ -157,7 +88,8 @@ def verify_cmd(
         report = verify.verify(db, progress=lambda n: bar.advance(task, n))
     for f in report.findings:
         where = f" [movement {f.movement_id}]" if f.movement_id is not None else ""
-        console.print(f"[red]{f.check}[/]{where}: {f.message}", highlight=False)
+        # escape: "[movement 7]" would otherwise be taken for Rich markup and vanish.
+        console.print(f"[red]{f.check}[/]{escape(where)}: {escape(f.message)}", highlight=False)
     console.print(
         f"{report.movements} movements in {report.chains} chains, "
         f"{report.checkpoints} checkpoints checked in {report.seconds:.2f} s: "
@@ -167,6 +99,15 @@ def verify_cmd(
         raise typer.Exit(1)
     if checkpoint:
         console.print(f"checkpoint {verify.checkpoint(db)} recorded")
+
+
+@app.command("checkpoint")
+def checkpoint_cmd() -> None:
+    """Record a checkpoint over all chain heads (run `onhand verify` first) and print its id."""
+    db = database()
+    with handled():
+        cp_id = verify.checkpoint(db)
+    console.print(f"checkpoint {cp_id} recorded")
 
 
 def main(argv: list[str] | None = None) -> Any:

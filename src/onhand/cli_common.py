@@ -1,0 +1,107 @@
+"""What every `onhand` command shares: the Typer app, consoles, settings, error handling.
+
+Command modules (cli.py, cli_data.py, cli_demo.py) register their commands on ``app``; they
+import this module, never each other, so there is no import cycle.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from onhand.app import open_database
+from onhand.config import Settings
+from onhand.domain.errors import OnhandError
+from onhand.store.unit_of_work import Database
+
+app = typer.Typer(
+    name="onhand",
+    help="Inventory on a verifiable double-entry stock ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+# Exit codes per error kind, so scripts can tell a bad input from a conflict.
+EXIT = {
+    "invalid": 2,
+    "malformed": 2,
+    "not_found": 3,
+    "conflict": 4,
+    "forbidden": 5,
+    "unauthenticated": 5,
+}
+
+
+class State:
+    settings: Settings
+    # True when --database-url or $ONHAND_DATABASE_URL chose the database (not the default).
+    explicit_database: bool = False
+
+
+state = State()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    return typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn expected errors into a message and an exit code, never a traceback."""
+    try:
+        yield
+    except OnhandError as exc:
+        raise fail(exc.message, EXIT.get(exc.kind, 1)) from None
+
+
+def database() -> Database:
+    try:
+        return open_database(state.settings)
+    except Exception as exc:  # a wrong URL or an unreachable server
+        raise fail(f"cannot open the database {state.settings.database_url!r}: {exc}") from None
+
+
+def progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def run(fn: Callable[[], T]) -> T:
+    with handled():
+        return fn()
+
+
+def serve_api(host: str, port: int, workers: int = 1) -> None:
+    """Run the HTTP API with uvicorn on the database of ``state.settings`` until interrupted."""
+    # The workers build their app from the environment.
+    os.environ["ONHAND_DATABASE_URL"] = state.settings.database_url
+    database().dispose()  # migrate once, before the workers start
+    console.print(f"onhand API on http://{host}:{port}  (docs at /docs)")
+    uvicorn.run(
+        "onhand.app:asgi",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
