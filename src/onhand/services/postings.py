@@ -96,19 +96,45 @@ def post_movements(
     The same idempotency key with the same payload returns the first result without posting
     again; with another payload it is refused. Any refused line refuses the whole posting.
     """
+    return _post_all(db, actor, [(idempotency_key, lines)])[0]
+
+
+def post_batches(
+    db: Database, actor: Actor, batches: list[list[MovementInput]], *, idempotency_key: str
+) -> list[PostingResult]:
+    """Post several batches (each within the batch limit) in one transaction: all or none.
+
+    For inputs larger than one posting may be, such as an opening-balance file. Batch n (from 1)
+    is a posting of its own with the key ``{idempotency_key}:{n}``; a retry replays them all.
+    """
+    keyed: list[tuple[str | None, list[MovementInput]]] = [
+        (f"{idempotency_key}:{n}", lines) for n, lines in enumerate(batches, start=1)
+    ]
+    return _post_all(db, actor, keyed or [(idempotency_key, [])])
+
+
+def _post_all(
+    db: Database, actor: Actor, batches: list[tuple[str | None, list[MovementInput]]]
+) -> list[PostingResult]:
     actor.require(Permission.POST_MOVEMENTS)
-    if any(line.reverses_id is not None for line in lines):
+    if any(line.reverses_id is not None for _, lines in batches for line in lines):
         actor.require(Permission.REVERSE_MOVEMENTS)
-    check_batch_size(len(lines))
-    key = check_text(idempotency_key, field="idempotency_key") or f"auto:{uuid.uuid4()}"
-    digest = payload_hash(lines)
+    for _, lines in batches:
+        check_batch_size(len(lines))
+    keys = [
+        check_text(key, field="idempotency_key") or f"auto:{uuid.uuid4()}" for key, _ in batches
+    ]
+    digests = [payload_hash(lines) for _, lines in batches]
     for attempt in range(RETRIES):
         try:
             with db.writing() as uow:
-                result = _post(uow, actor, lines, key, digest)
-                if not result.replayed:
+                results = [
+                    _post(uow, actor, lines, key, digest)
+                    for key, (_, lines), digest in zip(keys, batches, digests, strict=True)
+                ]
+                if not all(r.replayed for r in results):
                     uow.commit()
-                return result
+                return results
         except IntegrityError as exc:
             # A concurrent posting won the race for this key, a lot, or a reversal.
             if attempt == RETRIES - 1:
@@ -293,7 +319,8 @@ def _lot_ids(
             }
         )
     if missing:
-        catalog.insert_lots(conn, missing)
+        # Sorted: inserts of one new lot by two postings wait on each other like locks.
+        catalog.insert_lots(conn, sorted(missing, key=lambda r: (r["item_id"], r["code"])))
         found = catalog.lots_by_code(conn, org, list(wanted))
     return {pair: row.id for pair, row in found.items()}
 
