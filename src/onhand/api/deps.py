@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from onhand.api.schemas import MAX_BIG_ID, MAX_ID
 from onhand.domain.access import Actor
 from onhand.domain.errors import Unauthenticated
 from onhand.services import accounts
@@ -35,3 +37,8 @@ def get_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+# Ids in URLs: positive and within the column's range, so a huge number is a 422, never a 500.
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+BigId = Annotated[int, PathParam(ge=1, le=MAX_BIG_ID)]

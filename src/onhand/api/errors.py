@@ -60,18 +60,28 @@ def _where(loc: tuple[Any, ...]) -> str:
     return out or "request"
 
 
+# Error types raised by our own validators (api/schemas.py) that deserve their own stable code.
+OWN_CODES = frozenset({"naive_datetime", "datetime_out_of_range", "inexact_number"})
+
+
+def _message(e: dict[str, Any]) -> str:
+    if e.get("type") == "string_pattern_mismatch":
+        return "must not contain control characters"
+    return str(e.get("msg", ""))[:300]
+
+
 def validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         return problem(400, "malformed_json", "the request body is not valid JSON")
     listed = [
-        {"field": _where(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))[:300]}
-        for e in errors[:50]
+        {"field": _where(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors[:50]
     ]
     first = listed[0] if listed else {"field": "request", "message": "is not valid"}
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    kind = errors[0].get("type") if errors else None
     return problem(
         422,
-        "validation_error",
+        kind if kind in OWN_CODES else "validation_error",
         f"{first['field']}: {first['message']}{more}",
         errors=listed,
     )
@@ -89,10 +99,21 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's own body parsing: bytes that are not UTF-8, JSON nested too deeply.
+            return problem(400, "malformed_json", "the request body is not valid JSON")
         code = {404: "route_not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error"
         )
-        return problem(exc.status_code, code, str(exc.detail))
+        detail = {
+            404: "there is no such route; see /docs for the API",
+            405: "this route does not accept that method; see /docs for the API",
+        }.get(exc.status_code, str(exc.detail))
+        headers = getattr(exc, "headers", None) or {}
+        response = problem(exc.status_code, code, detail)
+        if "Allow" in headers:
+            response.headers["Allow"] = headers["Allow"]
+        return response
 
     @app.exception_handler(Exception)
     async def _bug(req: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug

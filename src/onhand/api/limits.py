@@ -1,4 +1,4 @@
-"""Refuse oversized request bodies before anything parses them."""
+"""Refuse requests no handler could accept (oversized bodies, NUL in the URL) before parsing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimit:
-    """Pure ASGI middleware: 413 when Content-Length or the streamed body exceeds the limit."""
+    """Pure ASGI middleware: 413 when Content-Length or the streamed body exceeds the limit;
+    400 for a URL holding a NUL character."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -18,6 +19,12 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            # No database stores a NUL in text (PostgreSQL refuses it): refuse it at the door.
+            await _send_problem(
+                send, 400, "malformed_request", "the URL contains a NUL character (%00)"
+            )
             return
         for name, value in scope.get("headers", []):
             if name == b"content-length":
@@ -61,26 +68,35 @@ class BodyLimit:
                 raise
 
     async def _refuse(self, send: Send) -> None:
-        body: dict[str, Any] = {
-            "type": "https://onhand.dev/problems/payload-too-large",
-            "title": "Request too large",
-            "status": 413,
-            "code": "payload_too_large",
-            "detail": f"the request body is larger than {self.max_bytes} bytes",
-        }
-        data = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(data)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+        await _send_problem(
+            send,
+            413,
+            "payload_too_large",
+            f"the request body is larger than {self.max_bytes} bytes",
         )
-        await send({"type": "http.response.body", "body": data})
+
+
+async def _send_problem(send: Send, status: int, code: str, detail: str) -> None:
+    body: dict[str, Any] = {
+        "type": f"https://onhand.dev/problems/{code.replace('_', '-')}",
+        "title": "Request too large" if status == 413 else "Malformed request",
+        "status": status,
+        "code": code,
+        "detail": detail,
+    }
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(data)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
 
 
 class _TooLarge(Exception):

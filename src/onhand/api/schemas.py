@@ -2,16 +2,83 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Literal
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+# Ids of master data are 32-bit columns; movement and posting ids are 64-bit.
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
+# No database stores NUL in text (PostgreSQL refuses it); no name needs a control character.
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 Qty = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
-Code = Annotated[str, Field(min_length=1, max_length=64)]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-Path = Annotated[str, Field(min_length=1, max_length=400)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
+Text = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
+Path = Annotated[str, Field(min_length=1, max_length=400, pattern=PRINTABLE)]
+
+
+def _exact(value: Any) -> Any:
+    # JSON numbers with a fraction or exponent arrive as binary floats and may have lost digits
+    # (0.1000000000000000000001 reads as 0.1): quantities and money travel as decimal strings.
+    if isinstance(value, float):
+        raise PydanticCustomError(
+            "inexact_number",
+            'send this number as a decimal string such as "2.5" (or a whole number): '
+            "JSON numbers with a fraction or an exponent lose digits",
+        )
+    if isinstance(value, str):
+        # Parsed here, exactly: pydantic's own string path checks finiteness through a float.
+        try:
+            if len(value) > 100:
+                raise InvalidOperation
+            return Decimal(value.strip())
+        except InvalidOperation:
+            raise PydanticCustomError(
+                "decimal_parsing", "should be a decimal number such as 2.5"
+            ) from None
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise PydanticCustomError(
+            "naive_datetime", "must include a time zone, e.g. 2026-03-03T14:00:00Z"
+        )
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "datetime_out_of_range", "is outside the years 1 to 9999 once converted to UTC"
+        ) from None
+
+
+# A decimal quantity or amount: string or integer, never a float, never NaN or infinite.
+Exact = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False),
+    BeforeValidator(_exact),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "examples": ["2.5"]}, {"type": "integer"}],
+            "description": 'a decimal string such as "2.5", or a whole number',
+        },
+        mode="validation",
+    ),
+]
+# A moment in time with its time zone, normalised to UTC.
+Moment = Annotated[datetime, AfterValidator(_utc)]
 
 
 class In(BaseModel):
@@ -32,7 +99,7 @@ class Problem(BaseModel):
 class LoginCreate(In):
     username: Code
     password: Annotated[str, Field(min_length=1, max_length=256)]
-    token_name: Annotated[str, Field(max_length=100)] = "login"
+    token_name: Annotated[str, Field(max_length=100, pattern=PRINTABLE)] = "login"
 
 
 class TokenRead(BaseModel):
@@ -47,9 +114,9 @@ class TokenRead(BaseModel):
 
 
 class TokenCreate(In):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    user_id: int | None = None
-    expires_at: AwareDatetime | None = None
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)]
+    user_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    expires_at: Moment | None = None
 
 
 Role = Literal["admin", "manager", "clerk", "auditor"]
@@ -92,11 +159,11 @@ class MeRead(BaseModel):
 class ItemCreate(In):
     sku: Code
     name: Text
-    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    uom: Annotated[str, Field(min_length=1, max_length=16)] = "ea"
+    category: Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)] | None = None
+    uom: Annotated[str, Field(min_length=1, max_length=16, pattern=PRINTABLE)] = "ea"
     precision: Annotated[int, Field(ge=0, le=6)] = 0
-    unit_cost: Decimal = Decimal(0)
-    currency: Annotated[str, Field(min_length=3, max_length=3)] = "EUR"
+    unit_cost: Exact = Decimal(0)
+    currency: Annotated[str, Field(min_length=3, max_length=3, pattern=PRINTABLE)] = "EUR"
     tracking: Literal["none", "lot", "serial"] = "none"
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     barcodes: list[Code] = Field(default_factory=list, max_length=50)
@@ -105,11 +172,11 @@ class ItemCreate(In):
 
 class ItemUpdate(In):
     name: Text | None = None
-    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    uom: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    category: Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)] | None = None
+    uom: Annotated[str, Field(min_length=1, max_length=16, pattern=PRINTABLE)] | None = None
     precision: Annotated[int, Field(ge=0, le=6)] | None = None
-    unit_cost: Decimal | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3)] | None = None
+    unit_cost: Exact | None = None
+    currency: Annotated[str, Field(min_length=3, max_length=3, pattern=PRINTABLE)] | None = None
     tracking: Literal["none", "lot", "serial"] | None = None
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     barcodes: list[Code] | None = Field(default=None, max_length=50)
@@ -137,7 +204,7 @@ class ItemRead(BaseModel):
 
 
 class LocationCreate(In):
-    code: Annotated[str, Field(min_length=1, max_length=32)]
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=PRINTABLE)]
     parent: Path | None = None
     name: Text | None = None
     kind: Literal["internal", "transit", "scrap"] = "internal"
@@ -191,28 +258,34 @@ class PostingLine(In):
     sku: Code
     from_: Path = Field(alias="from")
     to: Path
-    quantity: Decimal = Field(allow_inf_nan=False)
+    quantity: Exact
     lot: Code | None = None
     serial: Code | None = None
     expiry_date: date | None = None
-    effective_at: AwareDatetime | None = None
-    ref_type: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    ref_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    effective_at: Moment | None = None
+    ref_type: Annotated[str, Field(min_length=1, max_length=32, pattern=PRINTABLE)] | None = None
+    ref_id: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None = None
     reason: Code | None = None
 
 
 class MovementCreate(PostingLine):
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    idempotency_key: (
+        Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None
+    ) = None
 
 
 class PostingCreate(In):
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    idempotency_key: (
+        Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None
+    ) = None
     movements: list[PostingLine]
 
 
 class ReverseCreate(In):
     reason: Code | None = None
-    idempotency_key: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    idempotency_key: (
+        Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None
+    ) = None
 
 
 class PostingRead(BaseModel):

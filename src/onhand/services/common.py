@@ -18,4 +18,5 @@ def qty_out(micro: int, precision: int) -> str:
 
 
 def not_found(what: str, key: object) -> NotFound:
-    return NotFound(f"{what} {key!r} not found", code=f"{what.replace(' ', '_')}_not_found")
+    # Codes are lower case whatever the wording ("SKU 'A' not found" -> sku_not_found).
+    return NotFound(f"{what} {key!r} not found", code=f"{what.replace(' ', '_').lower()}_not_found")

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
-from onhand.api.deps import DB, CurrentActor
+from onhand.api.deps import DB, CurrentActor, Id
 from onhand.api.schemas import (
     LoginCreate,
     MeRead,
@@ -53,7 +53,7 @@ def create_token(body: TokenCreate, db: DB, actor: CurrentActor) -> Any:
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_token(token_id: int, db: DB, actor: CurrentActor) -> None:
+def revoke_token(token_id: Id, db: DB, actor: CurrentActor) -> None:
     accounts.revoke_token(db, actor, token_id)
 
 
@@ -75,12 +75,12 @@ def create_user(body: UserCreate, db: DB, actor: CurrentActor) -> Any:
 
 
 @router.get("/users/{user_id}", response_model=UserRead)
-def get_user(user_id: int, db: DB, actor: CurrentActor) -> Any:
+def get_user(user_id: Id, db: DB, actor: CurrentActor) -> Any:
     return accounts.get_user(db, actor, user_id)
 
 
 @router.patch("/users/{user_id}", response_model=UserRead)
-def update_user(user_id: int, body: UserUpdate, db: DB, actor: CurrentActor) -> Any:
+def update_user(user_id: Id, body: UserUpdate, db: DB, actor: CurrentActor) -> Any:
     return accounts.update_user(
         db,
         actor,

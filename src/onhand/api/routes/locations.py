@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
 
-from onhand.api.deps import DB, CurrentActor
+from onhand.api.deps import DB, CurrentActor, Id
 from onhand.api.schemas import LocationCreate, LocationRead, LocationUpdate
 from onhand.services import locations
 
@@ -42,16 +42,16 @@ def list_locations(
 
 
 @router.get("/locations/{location_id}", response_model=LocationRead)
-def get_location(location_id: int, db: DB, actor: CurrentActor) -> Any:
+def get_location(location_id: Id, db: DB, actor: CurrentActor) -> Any:
     return locations.get_location(db, actor, location_id=location_id)
 
 
 @router.patch("/locations/{location_id}", response_model=LocationRead)
-def update_location(location_id: int, body: LocationUpdate, db: DB, actor: CurrentActor) -> Any:
+def update_location(location_id: Id, body: LocationUpdate, db: DB, actor: CurrentActor) -> Any:
     return locations.update_location(db, actor, location_id, **body.model_dump(exclude_unset=True))
 
 
 @router.delete("/locations/{location_id}", response_model=LocationRead)
-def deactivate_location(location_id: int, db: DB, actor: CurrentActor) -> Any:
+def deactivate_location(location_id: Id, db: DB, actor: CurrentActor) -> Any:
     """Deactivate the location (never deleted); refused while it or its subtree holds stock."""
     return locations.update_location(db, actor, location_id, active=False)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from onhand.api.deps import DB, CurrentActor
+from onhand.api.deps import DB, BigId, CurrentActor
 from onhand.api.schemas import (
     MovementCreate,
     MovementRead,
@@ -136,7 +136,7 @@ async def post_batch(
 
 
 @router.get("/postings/{posting_id}", response_model=list[MovementRead])
-def get_posting(posting_id: int, db: DB, actor: CurrentActor) -> Any:
+def get_posting(posting_id: BigId, db: DB, actor: CurrentActor) -> Any:
     rows = queries.movements_of_posting(db, actor, posting_id)
     if not rows:
         raise not_found("posting", posting_id)
@@ -144,7 +144,7 @@ def get_posting(posting_id: int, db: DB, actor: CurrentActor) -> Any:
 
 
 @router.get("/movements/{movement_id}", response_model=MovementRead, response_model_by_alias=True)
-def get_movement(movement_id: int, db: DB, actor: CurrentActor) -> Any:
+def get_movement(movement_id: BigId, db: DB, actor: CurrentActor) -> Any:
     return queries.get_movement(db, actor, movement_id)
 
 
@@ -154,7 +154,7 @@ def get_movement(movement_id: int, db: DB, actor: CurrentActor) -> Any:
     status_code=status.HTTP_201_CREATED,
 )
 def reverse(
-    movement_id: int,
+    movement_id: BigId,
     response: Response,
     db: DB,
     actor: CurrentActor,

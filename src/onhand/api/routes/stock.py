@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from onhand.api.deps import DB, CurrentActor
-from onhand.api.schemas import HistoryRead, ItemStockRead, LocationStockRead
+from onhand.api.schemas import MAX_BIG_ID, HistoryRead, ItemStockRead, LocationStockRead, Moment
 from onhand.services import queries
 
 router = APIRouter(tags=["stock"])
 
 AsOf = Annotated[
-    datetime | None,
+    Moment | None,
     Query(
         description="a past moment with time zone, e.g. 2026-03-03T14:00:00Z: computed from the ledger"
     ),
 ]
+Since = Annotated[
+    Moment | None, Query(description="only movements effective at or after this moment")
+]
+Until = Annotated[Moment | None, Query(description="only movements effective before this moment")]
 
 
 @router.get("/stock/items/{sku}", response_model=ItemStockRead)
@@ -66,12 +69,13 @@ def item_history(
     db: DB,
     actor: CurrentActor,
     location: Annotated[str | None, Query(max_length=400)] = None,
-    since: AsOf = None,
-    until: AsOf = None,
+    since: Since = None,
+    until: Until = None,
     ref_type: Annotated[str | None, Query(max_length=32)] = None,
     ref_id: Annotated[str | None, Query(max_length=128)] = None,
     before_id: Annotated[
-        int | None, Query(ge=1, description="next_before_id of the previous page")
+        int | None,
+        Query(ge=1, le=MAX_BIG_ID, description="next_before_id of the previous page"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
