@@ -3,6 +3,14 @@
 Order within a posting: posting row (idempotency key), lots/serials, balances (sorted keys),
 serial holders, chain heads (sorted item ids). SQLite writers already hold the database write lock
 from BEGIN IMMEDIATE; on PostgreSQL guarded UPDATEs and SELECT ... FOR UPDATE lock rows.
+
+On PostgreSQL a row that does not exist yet cannot be locked, and an insert of a key that another
+transaction is inserting waits for it like a lock. So each table is taken in two steps: first
+create the missing rows (sorted), then lock all rows (sorted). A transaction in the second step
+only ever waits for rows that were committed before it looked, held by others in their second
+step, so waits always point up the sort order and never close a cycle. Locking the existing rows
+first and creating the missing ones afterwards deadlocks: a writer that saw a row missing, and
+one that saw it committed, take the same two rows in opposite orders.
 """
 
 from __future__ import annotations
@@ -10,10 +18,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, text, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    and_,
+    bindparam,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from onhand.domain.movements import BalanceKey
+from onhand.domain.quantities import BALANCE_LIMIT
 from onhand.store.tables import balances, chain_heads, serials
 
 CHUNK = 500
@@ -45,16 +64,50 @@ _guarded_decrement = (
 )
 
 
+_balance_pk = tuple_(
+    balances.c.item_id, balances.c.location_id, balances.c.lot_id, balances.c.serial_id
+)
+_balance_order = (
+    balances.c.item_id,
+    balances.c.location_id,
+    balances.c.lot_id,
+    balances.c.serial_id,
+)
+
+
 def _lock_balance_rows(conn: Connection, org_id: int, keys: list[BalanceKey]) -> None:
-    """Lock existing balance rows in key order, so crossing postings cannot deadlock."""
-    pk = tuple_(balances.c.item_id, balances.c.location_id, balances.c.lot_id, balances.c.serial_id)
+    """Create missing balance rows, then lock all of them, both in key order (see the top)."""
+    existing: set[BalanceKey] = set()
+    for part in chunks(keys):
+        found = conn.execute(
+            select(*_balance_order).where(balances.c.org_id == org_id, _balance_pk.in_(list(part)))
+        )
+        existing.update((r[0], r[1], r[2], r[3]) for r in found)
+    missing = [k for k in keys if k not in existing]
+    if missing:
+        ins = dialect_insert(conn, balances).on_conflict_do_nothing(
+            index_elements=["org_id", "item_id", "location_id", "lot_id", "serial_id"]
+        )
+        for part in chunks(missing):
+            conn.execute(
+                ins,
+                [
+                    {
+                        "org_id": org_id,
+                        "item_id": k[0],
+                        "location_id": k[1],
+                        "lot_id": k[2],
+                        "serial_id": k[3],
+                        "qty": 0,
+                    }
+                    for k in part
+                ],
+            )
     for part in chunks(keys):
         conn.execute(
             select(balances.c.qty)
-            .where(balances.c.org_id == org_id, pk.in_(list(part)))
-            .order_by(
-                balances.c.item_id, balances.c.location_id, balances.c.lot_id, balances.c.serial_id
-            )
+            .where(balances.c.org_id == org_id, _balance_pk.in_(list(part)))
+            .order_by(*_balance_order)
             .with_for_update()
         ).all()
 
@@ -64,7 +117,8 @@ def apply_balance_deltas(
 ) -> bool:
     """Apply net deltas; a guarded decrement only applies if the balance stays >= 0.
 
-    Returns False when some guarded decrement could not apply (the caller rolls back).
+    Returns False when some guarded decrement could not apply, or some balance would leave the
+    range a balance can hold (the caller rolls back).
     """
     keys = sorted(deltas)
     if conn.dialect.name == "postgresql":
@@ -87,16 +141,30 @@ def apply_balance_deltas(
         if not (k in guarded and deltas[k] < 0)
     ]
     if guarded_rows:
+        # With several rows some may apply before one fails; the savepoint undoes them so that
+        # the caller reads the balances as they were when it explains which one was short.
+        nested = conn.begin_nested() if len(guarded_rows) > 1 else None
         result = conn.execute(_guarded_decrement, guarded_rows)
         if result.rowcount != len(guarded_rows):
+            if nested is not None:
+                nested.rollback()
             return False
+        if nested is not None:
+            nested.commit()
     if upsert_rows:
         stmt = dialect_insert(conn, balances)
         stmt = stmt.on_conflict_do_update(
             index_elements=["org_id", "item_id", "location_id", "lot_id", "serial_id"],
             set_={"qty": balances.c.qty + stmt.excluded.qty},
-        )
-        conn.execute(stmt, upsert_rows)
+            # Written so that nothing overflows: SQLite would silently turn an overflowing
+            # integer into a float, PostgreSQL would fail. The domain keeps |delta| < limit.
+            where=and_(
+                balances.c.qty < literal(BALANCE_LIMIT, BigInteger) - stmt.excluded.qty,
+                balances.c.qty > literal(-BALANCE_LIMIT, BigInteger) - stmt.excluded.qty,
+            ),
+        ).returning(balances.c.qty)
+        if len(conn.execute(stmt, upsert_rows).all()) != len(upsert_rows):
+            return False
     return True
 
 
@@ -109,7 +177,7 @@ def move_serials(
     yet may only come from a virtual source location (a receipt or a found unit).
     """
     failed = []
-    for serial_id, source, destination, source_is_virtual in moves:
+    for serial_id, source, destination, source_is_virtual in sorted(moves):
         cond = serials.c.location_id == source
         if source_is_virtual:
             cond = cond | serials.c.location_id.is_(None)
@@ -126,11 +194,28 @@ def move_serials(
 def lock_chain_heads(
     conn: Connection, org_id: int, item_ids: list[int], genesis: str
 ) -> dict[int, tuple[int, int | None, str]]:
-    """Lock (creating if needed) the chain head of each item: item_id -> (seq, movement_id, hash)."""
+    """Lock (creating if needed) the chain head of each item: item_id -> (seq, movement_id, hash).
+
+    Missing heads are created before any head is locked, as for balances (see the top).
+    """
     ids = sorted(set(item_ids))
     ins = dialect_insert(conn, chain_heads).on_conflict_do_nothing(
         index_elements=["org_id", "item_id"]
     )
+    existing: set[int] = set()
+    for part in chunks(ids):
+        existing.update(
+            conn.execute(
+                select(chain_heads.c.item_id).where(
+                    chain_heads.c.org_id == org_id, chain_heads.c.item_id.in_(part)
+                )
+            ).scalars()
+        )
+    missing = [i for i in ids if i not in existing]
+    for part in chunks(missing):
+        conn.execute(
+            ins, [{"org_id": org_id, "item_id": i, "seq": 0, "hash": genesis} for i in part]
+        )
     heads: dict[int, tuple[int, int | None, str]] = {}
     for part in chunks(ids):
         q = (
@@ -145,15 +230,7 @@ def lock_chain_heads(
         )
         if conn.dialect.name == "postgresql":
             q = q.with_for_update()
-        found = {r.item_id: (r.seq, r.movement_id, r.hash) for r in conn.execute(q)}
-        missing = [i for i in part if i not in found]
-        if missing:
-            conn.execute(
-                ins, [{"org_id": org_id, "item_id": i, "seq": 0, "hash": genesis} for i in missing]
-            )
-            # Re-read to lock rows that a concurrent writer may have created first.
-            found = {r.item_id: (r.seq, r.movement_id, r.hash) for r in conn.execute(q)}
-        heads.update(found)
+        heads.update({r.item_id: (r.seq, r.movement_id, r.hash) for r in conn.execute(q)})
     return heads
 
 
