@@ -9,6 +9,7 @@ hash all chain heads together, each checkpoint including the previous checkpoint
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,58 +90,143 @@ def verify_chain(
     org_id: int,
     item_id: int,
 ) -> Iterator[Finding]:
-    """Walk one item's chain (record, stored hash) in sequence order; report every break."""
-    expected_seq: int = 1
-    prev_id: int | None = None
-    prev_hash = GENESIS
-    for rec, stored in rows:
+    """Check one item's chain (record, stored hash), given in sequence order; report every break.
+
+    Each finding names the row to look at: an altered row, the id of a deleted row (known from
+    the row that follows it or from the chain head), an inserted row (one that is not on the
+    chain that leads back from the recorded head), or a row that sits at the wrong position.
+    """
+    ordered = list(rows)
+    by_id: dict[int, tuple[MovementRecord, str]] = {}
+    intact: set[int] = set()  # rows whose stored hash matches their content
+    for rec, stored in ordered:
+        by_id[rec.id] = (rec, stored)
         if rec.org_id != org_id or rec.item_id != item_id:
             yield Finding("chain", f"movement {rec.id} is filed in another item's chain", rec.id)
-        if rec.chain_seq != expected_seq:
-            if rec.chain_seq > expected_seq:
-                yield Finding(
-                    "chain",
-                    f"movements with chain positions {expected_seq}..{rec.chain_seq - 1} of item "
-                    f"{item_id} are missing before movement {rec.id}"
-                    + (f" (movement {rec.prev_id} was deleted)" if rec.prev_id != prev_id else ""),
-                    rec.prev_id if rec.prev_id != prev_id else rec.id,
-                )
-            else:
-                yield Finding(
-                    "chain",
-                    f"movement {rec.id} repeats chain position {rec.chain_seq} of item {item_id}"
-                    " (inserted or reordered row)",
-                    rec.id,
-                )
-        elif rec.prev_id != prev_id:
-            yield Finding(
-                "chain",
-                f"movement {rec.id} should follow movement {prev_id} but names {rec.prev_id} "
-                "(deleted, inserted or reordered row)",
-                rec.id,
-            )
-        if rec.prev_hash != prev_hash:
-            yield Finding(
-                "chain",
-                f"movement {rec.id} does not link to the hash of the movement before it",
-                rec.id,
-            )
-        if stored != movement_hash(rec):
+        if stored == movement_hash(rec):
+            intact.add(rec.id)
+        else:
             yield Finding(
                 "chain", f"movement {rec.id} was altered: its hash does not match", rec.id
             )
-        expected_seq, prev_id = rec.chain_seq + 1, rec.id
-        prev_hash = stored
-    if head is not None and (head.seq != expected_seq - 1 or head.movement_id != prev_id):
+    yield from _check_links(ordered, by_id, intact, item_id)
+    yield from _check_head(by_id, head, item_id)
+    on_chain = _walk_back(ordered, by_id, head)
+    for rec, _ in ordered:
+        if rec.id not in on_chain:
+            after = head is not None and rec.chain_seq > head.seq
+            yield Finding(
+                "chain",
+                f"movement {rec.id} is not linked into item {item_id}'s chain"
+                + (" (it comes after the recorded chain head)" if after else "")
+                + ": it was inserted",
+                rec.id,
+            )
+
+
+def _check_links(
+    ordered: list[tuple[MovementRecord, str]],
+    by_id: dict[int, tuple[MovementRecord, str]],
+    intact: set[int],
+    item_id: int,
+) -> Iterator[Finding]:
+    """Each row must name an existing predecessor, its hash, and the position just before."""
+    for rec, _ in ordered:
+        if rec.prev_id is None:
+            if rec.chain_seq != 1 or rec.prev_hash != GENESIS:
+                yield Finding(
+                    "chain",
+                    f"movement {rec.id} claims to start item {item_id}'s chain but sits at "
+                    f"position {rec.chain_seq}",
+                    rec.id,
+                )
+            continue
+        found = by_id.get(rec.prev_id)
+        if found is None:
+            yield Finding(
+                "chain",
+                f"movement {rec.prev_id}, which movement {rec.id} follows in item {item_id}'s "
+                "chain, is missing: it was deleted",
+                rec.prev_id,
+            )
+            continue
+        prev, prev_stored = found
+        # A row whose own hash is intact vouches for the hash it recorded for its predecessor:
+        # if that differs, the predecessor was changed and its hash recomputed.
+        if rec.prev_hash != prev_stored and rec.id in intact:
+            yield Finding(
+                "chain",
+                f"movement {prev.id} was altered and re-hashed: movement {rec.id}, which follows "
+                "it, recorded another hash for it",
+                prev.id,
+            )
+        if prev.chain_seq != rec.chain_seq - 1:
+            yield Finding(
+                "chain",
+                f"movement {rec.id} is at position {rec.chain_seq} of item {item_id}'s chain but "
+                f"follows movement {prev.id} at position {prev.chain_seq}: rows were reordered, "
+                "deleted or inserted",
+                rec.id,
+            )
+
+
+def _check_head(
+    by_id: dict[int, tuple[MovementRecord, str]], head: ChainHead | None, item_id: int
+) -> Iterator[Finding]:
+    if head is None or head.movement_id is None:
+        return
+    found = by_id.get(head.movement_id)
+    if found is None:
         yield Finding(
             "chain",
-            f"item {item_id}'s chain ends at position {expected_seq - 1} (movement {prev_id}) but "
-            f"its recorded head is position {head.seq} (movement {head.movement_id}): "
-            "movements were deleted from or appended to the end",
+            f"movement {head.movement_id}, the last of item {item_id}'s chain (position "
+            f"{head.seq}), is missing: it was deleted",
             head.movement_id,
         )
-    elif head is not None and head.hash != prev_hash:
-        yield Finding("chain", f"item {item_id}'s chain head hash does not match", prev_id)
+        return
+    rec, stored = found
+    if rec.chain_seq != head.seq or stored != head.hash:
+        yield Finding(
+            "chain",
+            f"movement {rec.id}, the head of item {item_id}'s chain, does not match the recorded "
+            f"head (position {head.seq}): it was altered or moved",
+            rec.id,
+        )
+
+
+def _walk_back(
+    ordered: list[tuple[MovementRecord, str]],
+    by_id: dict[int, tuple[MovementRecord, str]],
+    head: ChainHead | None,
+) -> set[int]:
+    """Ids on the chain that leads back from the head (or from the last row when the head is gone).
+
+    Where a link is missing (a deleted row) the walk resumes at the highest-positioned row below,
+    so that one deletion does not make every earlier row look inserted.
+    """
+    if not ordered:
+        return set()
+    seqs = [rec.chain_seq for rec, _ in ordered]
+    start = head.movement_id if head is not None and head.movement_id in by_id else None
+    current: int | None = start if start is not None else ordered[-1][0].id
+    visited: set[int] = set()
+    while current is not None:
+        visited.add(current)
+        rec = by_id[current][0]
+        nxt = rec.prev_id
+        if nxt is None:
+            break
+        if nxt not in by_id or nxt in visited:
+            nxt = None
+            i = bisect_left(seqs, rec.chain_seq) - 1
+            while i >= 0:
+                candidate = ordered[i][0].id
+                if candidate not in visited:
+                    nxt = candidate
+                    break
+                i -= 1
+        current = nxt
+    return visited
 
 
 def heads_digest(heads: Iterable[ChainHead], previous: str) -> str:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from onhand.domain.errors import InvalidInput
 from onhand.domain.items import ItemRef, Tracking
 from onhand.domain.locations import LocationRef
-from onhand.domain.quantities import check_quantity, to_micro
+from onhand.domain.quantities import BALANCE_LIMIT, FACTOR, check_quantity, to_micro
 
 MAX_BATCH = 10_000
 # Clocks drift; a movement dated a little ahead is accepted, one dated tomorrow is a mistake.
@@ -75,7 +75,7 @@ def _check(d: MovementDraft, now: datetime) -> None:
         raise InvalidInput(
             f"item {item.sku!r} is lot-tracked: a lot is required", code="lot_required"
         )
-    if item.tracking is Tracking.NONE and d.lot:
+    if item.tracking is not Tracking.LOT and d.lot:
         raise InvalidInput(
             f"item {item.sku!r} is not lot-tracked: remove the lot", code="lot_not_tracked"
         )
@@ -142,6 +142,17 @@ def net_deltas(legs: Iterable[StockLeg]) -> dict[BalanceKey, int]:
         deltas[(leg.item_id, leg.source_id, leg.lot_id, leg.serial_id)] -= leg.qty
         deltas[(leg.item_id, leg.destination_id, leg.lot_id, leg.serial_id)] += leg.qty
     return {k: v for k, v in deltas.items() if v != 0}
+
+
+def check_net_deltas(deltas: dict[BalanceKey, int]) -> None:
+    """A posting's net change of one balance must stay within what a balance can hold."""
+    for delta in deltas.values():
+        if abs(delta) >= BALANCE_LIMIT:
+            raise InvalidInput(
+                f"the posting changes one balance by {abs(delta) // FACTOR} or more units: "
+                f"balances stay below {BALANCE_LIMIT // FACTOR} units",
+                code="quantity_too_large",
+            )
 
 
 def leg_of(draft: MovementDraft, lot_id: int, serial_id: int) -> StockLeg:

@@ -12,8 +12,11 @@ from onhand.domain.errors import InvalidInput
 
 SCALE = 6
 FACTOR = 10**SCALE
-# Largest magnitude that fits a signed 64-bit integer of micro-units, with headroom for sums.
+# Every quantity, moved or held as a balance, stays below this (in micro-units: 10**18). Twice
+# the limit still fits a signed 64-bit integer, so the guards that keep balances in range can
+# compute ``limit - delta`` without overflowing.
 MAX_QUANTITY = Decimal(10**12)
+BALANCE_LIMIT = 10**12 * FACTOR
 
 
 def decimals_of(value: Decimal) -> int:

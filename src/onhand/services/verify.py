@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from onhand.domain.chain import GENESIS, ChainHead, Finding, heads_digest, verify_chain
 from onhand.domain.quantities import from_micro
@@ -42,17 +43,16 @@ def verify(
             report.findings.append(
                 Finding(
                     "conservation",
-                    f"item {r.item_id} (org {r.org_id}, lot {r.lot_id or '-'}, serial "
-                    f"{r.serial_id or '-'}) sums to {from_micro(r.total)} over all locations, not 0",
+                    f"{_what(r)} sums to {_qty(r.total, r.precision)} over all locations "
+                    "(virtual ones included), not 0",
                 )
             )
         for r in verification.replay_mismatches(conn, org_id):
             report.findings.append(
                 Finding(
                     "replay",
-                    f"balance of item {r.item_id} at location {r.location_id} (org {r.org_id}, lot "
-                    f"{r.lot_id or '-'}, serial {r.serial_id or '-'}) is {from_micro(r.stored)} but "
-                    f"the ledger gives {from_micro(r.ledger)}",
+                    f"the balance of {_what(r)} at {r.path} is {_qty(r.stored, r.precision)} "
+                    f"but the ledger gives {_qty(r.ledger, r.precision)}",
                 )
             )
         heads = verification.heads(conn, org_id)
@@ -84,18 +84,61 @@ def verify(
     return report
 
 
+def _what(r: Any) -> str:
+    """An item key as a person reads it: SKU, lot, serial and the ids behind them."""
+    out = f"item {r.sku!r} (id {r.item_id}, organisation {r.org_id})"
+    if r.lot is not None:
+        out += f" lot {r.lot!r}"
+    if r.serial is not None:
+        out += f" serial {r.serial!r}"
+    return out
+
+
+def _qty(micro: int, precision: int) -> str:
+    # A tampered value may carry more decimals than the unit allows: show it exactly.
+    return (
+        str(from_micro(micro))
+        if micro % 10 ** (6 - precision)
+        else str(from_micro(micro, precision))
+    )
+
+
+def _parse_heads(body: str) -> list[ChainHead] | None:
+    """A checkpoint's heads, or None when the stored JSON is not what a checkpoint writes."""
+    try:
+        heads = [ChainHead(*h) for h in json.loads(body)]
+    except (ValueError, TypeError):
+        return None
+    ok = all(
+        isinstance(h.org_id, int)
+        and isinstance(h.item_id, int)
+        and isinstance(h.seq, int)
+        and (h.movement_id is None or isinstance(h.movement_id, int))
+        and isinstance(h.hash, str)
+        for h in heads
+    )
+    return heads if ok else None
+
+
 def _check_checkpoints(conn: object, report: VerifyReport) -> list[Finding]:
     findings: list[Finding] = []
     rows = verification.all_checkpoints(conn)  # type: ignore[arg-type]
     report.checkpoints = len(rows)
     prev = GENESIS
+    last: list[ChainHead] | None = None
     for cp in rows:
-        heads = [ChainHead(*h) for h in json.loads(cp.heads)]
-        if cp.prev_hash != prev or heads_digest(heads, cp.prev_hash) != cp.hash:
+        heads = _parse_heads(cp.heads)
+        if heads is None:
+            findings.append(
+                Finding("checkpoint", f"checkpoint {cp.id} was altered: its heads cannot be read")
+            )
+        elif cp.prev_hash != prev or heads_digest(heads, cp.prev_hash) != cp.hash:
             findings.append(Finding("checkpoint", f"checkpoint {cp.id} was altered or reordered"))
         prev = cp.hash
-    if rows:
-        last = [ChainHead(*h) for h in json.loads(rows[-1].heads)]
+        last = heads
+    if rows and last is not None:
+        # The last checkpoint vouches for every chain head it saw: each must still be stored as
+        # it was, so rewriting a chain up to its head and the head row is found here.
         stored = verification.movement_hashes(
             conn,  # type: ignore[arg-type]
             [h.movement_id for h in last if h.movement_id is not None],

@@ -5,34 +5,73 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, literal, select, union_all
 
 from onhand.domain.chain import ChainHead, MovementRecord
 from onhand.store.locking import chunks
-from onhand.store.tables import balances, chain_heads, checkpoints, movements
+from onhand.store.tables import (
+    balances,
+    chain_heads,
+    checkpoints,
+    items,
+    locations,
+    lots,
+    movements,
+    serials,
+)
 
 
 def _org_filter(col: Any, org_id: int | None) -> list[Any]:
     return [] if org_id is None else [col == org_id]
 
 
-def conservation_breaks(conn: Connection, org_id: int | None) -> list[Any]:
-    """(org, item, lot, serial, sum) where the balances over all locations do not sum to zero."""
-    q = (
-        select(
-            balances.c.org_id,
-            balances.c.item_id,
-            balances.c.lot_id,
-            balances.c.serial_id,
-            func.sum(balances.c.qty).label("total"),
+# SQLite's sum() fails on a 64-bit overflow, and the flow through a location over all time can
+# exceed 64 bits even when every balance fits. Summing the quotient and the remainder by SPLIT
+# separately is exact on both databases; Python adds the two parts.
+SPLIT = 1_000_000_000
+
+
+def _split_sum(col: Any) -> tuple[Any, Any]:
+    # // renders as integer division on both databases (/ would be true division).
+    return func.sum(col // SPLIT), func.sum(col % SPLIT)
+
+
+def _named(q: Any, sub: Any) -> Any:
+    """Add the SKU, location path, lot code and serial to rows keyed by ids, for the findings."""
+    return (
+        q.add_columns(
+            items.c.sku,
+            items.c.precision,
+            lots.c.code.label("lot"),
+            serials.c.serial,
         )
-        .where(*_org_filter(balances.c.org_id, org_id))
-        .group_by(balances.c.org_id, balances.c.item_id, balances.c.lot_id, balances.c.serial_id)
-        .having(func.sum(balances.c.qty) != 0)
+        .join(items, items.c.id == sub.c.item_id)
+        .outerjoin(lots, lots.c.id == sub.c.lot_id)
+        .outerjoin(serials, serials.c.id == sub.c.serial_id)
     )
-    return list(conn.execute(q))
+
+
+def conservation_breaks(conn: Connection, org_id: int | None) -> list[Any]:
+    """(org, item, lot, serial, total, ...) where the balances over all locations don't sum to 0."""
+    b = select(balances).where(*_org_filter(balances.c.org_id, org_id)).subquery("b")
+    hi, lo = _split_sum(b.c.qty)
+    q = (
+        select(b.c.org_id, b.c.item_id, b.c.lot_id, b.c.serial_id, hi.label("hi"), lo.label("lo"))
+        .select_from(b)
+        .group_by(b.c.org_id, b.c.item_id, b.c.lot_id, b.c.serial_id)
+        .having(hi * SPLIT + lo != 0)
+    )
+    q = _named(q, b).group_by(items.c.sku, items.c.precision, lots.c.code, serials.c.serial)
+    return [_with_total(r, "total") for r in conn.execute(q)]
+
+
+def _with_total(row: Any, name: str) -> Any:
+    out = dict(row._mapping)
+    out[name] = int(out.pop("hi")) * SPLIT + int(out.pop("lo"))
+    return SimpleNamespace(**out)
 
 
 def replay_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
@@ -66,6 +105,8 @@ def replay_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
         balances.c.qty.label("stored"),
     ).where(*_org_filter(balances.c.org_id, org_id))
     u = union_all(inbound, outbound, stored).subquery("u")
+    hi, lo = _split_sum(u.c.ledger)
+    s_hi, s_lo = _split_sum(u.c.stored)
     q = (
         select(
             u.c.org_id,
@@ -73,13 +114,22 @@ def replay_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
             u.c.location_id,
             u.c.lot_id,
             u.c.serial_id,
-            func.sum(u.c.ledger).label("ledger"),
+            hi.label("hi"),
+            lo.label("lo"),
             func.sum(u.c.stored).label("stored"),
         )
+        .select_from(u)
         .group_by(u.c.org_id, u.c.item_id, u.c.location_id, u.c.lot_id, u.c.serial_id)
-        .having(func.sum(u.c.ledger) != func.sum(u.c.stored))
+        # Equal totals give a small first factor, so this cannot overflow on a sound ledger.
+        .having((hi - s_hi) * SPLIT + (lo - s_lo) != 0)
     )
-    return list(conn.execute(q))
+    q = (
+        _named(q, u)
+        .add_columns(locations.c.path)
+        .join(locations, locations.c.id == u.c.location_id)
+        .group_by(items.c.sku, items.c.precision, lots.c.code, serials.c.serial, locations.c.path)
+    )
+    return [_with_total(r, "ledger") for r in conn.execute(q)]
 
 
 _chain_cols = [getattr(movements.c, f) for f in MovementRecord._fields] + [movements.c.hash]
