@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from onhand.domain.access import Actor, Permission, Role
 from onhand.domain.errors import Conflict, InvalidInput, Unauthenticated
-from onhand.domain.locations import VIRTUAL_LOCATIONS
+from onhand.domain.locations import STOCK_KINDS, VIRTUAL_LOCATIONS
 from onhand.services.common import not_found, utcnow
 from onhand.store import accounts, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -122,7 +122,8 @@ def create_organisation(
                     "name": f"{kind.value.capitalize()} (virtual)",
                     "path": path,
                     "kind": kind.value,
-                    "allow_negative": True,
+                    # Partners and adjustments take any sign; goods in transit are stock.
+                    "allow_negative": kind not in STOCK_KINDS,
                     "active": True,
                     "created_at": now,
                     "updated_at": now,

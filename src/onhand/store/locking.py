@@ -177,7 +177,9 @@ def move_serials(
     yet may only come from a virtual source location (a receipt or a found unit).
     """
     failed = []
-    for serial_id, source, destination, source_is_virtual in sorted(moves):
+    # Rows are taken in serial id order; the sort is stable, so one serial's moves within a
+    # posting still apply in the order given (received, then put away).
+    for serial_id, source, destination, source_is_virtual in sorted(moves, key=lambda m: m[0]):
         cond = serials.c.location_id == source
         if source_is_virtual:
             cond = cond | serials.c.location_id.is_(None)
