@@ -25,11 +25,12 @@ from onhand.domain.movements import (
     MovementDraft,
     check_batch_size,
     check_draft,
+    check_net_deltas,
     check_text,
     leg_of,
     net_deltas,
 )
-from onhand.domain.quantities import from_micro
+from onhand.domain.quantities import BALANCE_LIMIT, FACTOR, from_micro
 from onhand.services.common import not_found, utcnow
 from onhand.store import catalog, ledger, locking, sites, stock
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -183,6 +184,7 @@ def _post(
         for d in drafts
     ]
     deltas = net_deltas(legs)
+    check_net_deltas(deltas)
     locs = {d.source.id: d.source for d in drafts} | {
         d.destination.id: d.destination for d in drafts
     }
@@ -377,10 +379,22 @@ def _raise_insufficient(
     lot_ids: dict[tuple[int, str], int],
     serial_ids: dict[tuple[int, str], int],
 ) -> None:
-    # The failed transaction is rolled back by the unit of work; read what is there to explain.
+    # The transaction is rolled back by the unit of work. Guarded decrements that failed left
+    # their balances as they were (see locking.apply_balance_deltas), so read them to explain.
     items = {d.item.id: d.item for d in drafts}
     lot_codes = {v: k[1] for k, v in lot_ids.items()}
     serial_codes = {v: k[1] for k, v in serial_ids.items()}
+    for k in sorted(deltas):
+        delta = deltas[k]
+        if k in guarded and delta < 0:
+            continue
+        have = stock.balance_of(uow.conn, org, k)
+        if abs(have + delta) >= BALANCE_LIMIT:
+            raise InvalidInput(
+                f"{items[k[0]].sku} at {locs[k[1]].path} would hold {BALANCE_LIMIT // FACTOR} "
+                "units or more: a balance stays below that",
+                code="quantity_too_large",
+            )
     for k in sorted(guarded):
         delta = deltas[k]
         if delta >= 0:
