@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.errors import Conflict, InvalidInput
+from onhand.domain.errors import Conflict, Forbidden, InvalidInput
 from onhand.domain.locations import LocationKind, check_code, child_path
 from onhand.services.common import not_found, utcnow
 from onhand.store import accounts, sites
@@ -107,7 +107,7 @@ def _create(
             raise InvalidInput(f"parent location {parent!r} is inactive", code="location_inactive")
         actor.require_warehouse(parent_row.warehouse_id, parent)
     elif actor.warehouse_ids:
-        raise InvalidInput(
+        raise Forbidden(
             "a user restricted to some warehouses cannot create a new warehouse",
             code="warehouse_not_allowed",
         )
