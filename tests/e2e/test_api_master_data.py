@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
-from tests.e2e.conftest import Tenant, assert_problem
+import httpx
+
+from tests.e2e.conftest import Tenant, assert_problem, client
 
 # Items ------------------------------------------------------------------------------------------
 
@@ -272,3 +277,63 @@ def test_a_lot_is_created_at_its_first_receipt_with_expiry_from_shelf_life(tenan
         ("L-1", "2024-02-09", "5"),
         ("L-2", "2024-03-01", "2"),
     ]
+
+
+def test_an_item_update_cannot_null_a_required_field(tenant: Tenant) -> None:
+    tenant.item("A", category="tools", shelf_life_days=10, barcodes=["A1"])
+    before = tenant.http.get("/items/A").json()
+    for name in ["name", "uom", "precision", "unit_cost", "currency", "tracking", "barcodes"]:
+        r = tenant.http.patch("/items/A", json={name: None})
+        problem = assert_problem(r, 422, "validation_error")
+        assert problem["errors"][0]["field"] == name
+    assert_problem(tenant.http.patch("/items/A", json={"active": None}), 422, "validation_error")
+    assert tenant.http.get("/items/A").json() == before
+    cleared = tenant.http.patch("/items/A", json={"category": None, "shelf_life_days": None})
+    assert (cleared.json()["category"], cleared.json()["shelf_life_days"]) == (None, None)
+
+
+def race(
+    tenant: Tenant, n: int, request: Callable[[httpx.Client, int], httpx.Response]
+) -> list[int]:
+    """Send n requests at once, each on its own connection; their status codes, sorted."""
+    gate = threading.Barrier(n)
+    clients = [client(tenant.api, tenant.org.token) for _ in range(n)]
+
+    def one(i: int) -> int:
+        gate.wait()
+        return request(clients[i], i).status_code
+
+    try:
+        with ThreadPoolExecutor(n) as pool:
+            return sorted(pool.map(one, range(n)))
+    finally:
+        for c in clients:
+            c.close()
+
+
+def test_concurrent_creations_of_one_lot_make_exactly_one(tenant: Tenant) -> None:
+    tenant.item("L", tracking="lot")
+    codes = race(tenant, 8, lambda c, _: c.post("/lots", json={"sku": "L", "code": "RACE"}))
+    assert codes == [201] + [409] * 7
+    assert len(tenant.http.get("/lots", params={"sku": "L"}).json()) == 1
+    audit = tenant.http.get("/audit", params={"entity": "lot"}).json()
+    assert [e["action"] for e in audit] == ["lot.create"]
+
+
+def test_concurrent_claims_of_one_barcode_leave_one_owner(tenant: Tenant) -> None:
+    for sku in ["B1", "B2", "B3", "B4"]:
+        tenant.item(sku)
+    codes = race(
+        tenant, 8, lambda c, i: c.patch(f"/items/B{1 + i % 4}", json={"barcodes": ["SAME"]})
+    )
+    assert set(codes) <= {200, 409}
+    assert 409 in codes
+    owners = [i["sku"] for i in tenant.http.get("/items").json() if i["barcodes"] == ["SAME"]]
+    assert len(owners) == 1
+
+
+def test_concurrent_creations_of_one_location_make_exactly_one(tenant: Tenant) -> None:
+    codes = race(tenant, 8, lambda c, _: c.post("/locations", json={"code": "WH"}))
+    assert codes == [201] + [409] * 7
+    internal = tenant.http.get("/locations", params={"kind": "internal"}).json()
+    assert [loc["path"] for loc in internal] == ["WH"]

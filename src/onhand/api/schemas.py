@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -181,6 +182,24 @@ class ItemUpdate(In):
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     barcodes: list[Code] | None = Field(default=None, max_length=50)
     active: bool | None = None
+
+    @field_validator(
+        "name",
+        "uom",
+        "precision",
+        "unit_cost",
+        "currency",
+        "tracking",
+        "barcodes",
+        "active",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Only category and shelf_life_days can be cleared; leave a field out to keep it.
+        if value is None:
+            raise PydanticCustomError("null_not_allowed", "cannot be null; leave it out to keep it")
+        return value
 
 
 class ItemRead(BaseModel):

@@ -25,6 +25,8 @@ from onhand.store.unit_of_work import Database, UnitOfWork
 
 # Fields whose change would reinterpret existing movements.
 LEDGER_FIELDS = ("uom", "precision", "tracking")
+# Fields an update may set to None.
+CLEARABLE = frozenset({"category", "shelf_life_days"})
 
 
 @dataclass(slots=True)
@@ -227,6 +229,9 @@ def update_item(db: Database, actor: Actor, sku: str, changes: dict[str, Any]) -
         unknown = set(changes) - set(ItemCreate.__dataclass_fields__) - {"sku"}
         if unknown or changes.get("sku", sku) != sku:
             raise InvalidInput("the SKU of an item cannot be changed", code="sku_immutable")
+        for key in set(changes) - CLEARABLE:
+            if changes[key] is None:
+                raise InvalidInput(f"{key} cannot be empty", code=f"invalid_{key}")
         for key, value in changes.items():
             setattr(current, key, value)
         validate(current)
@@ -241,7 +246,12 @@ def update_item(db: Database, actor: Actor, sku: str, changes: dict[str, Any]) -
             _ensure_no_stock(uow, actor.org_id, row.id, sku)
         if "barcodes" in changes:
             _ensure_barcodes_free(uow, actor.org_id, row.id, current.barcodes)
-            catalog.replace_barcodes(uow.conn, actor.org_id, row.id, current.barcodes)
+            try:
+                catalog.replace_barcodes(uow.conn, actor.org_id, row.id, current.barcodes)
+            except IntegrityError:  # another item took one of them meanwhile (PostgreSQL)
+                raise Conflict(
+                    "one of these barcodes already belongs to another item", code="barcode_taken"
+                ) from None
         values = {k: v for k, v in changes.items() if k not in ("barcodes", "sku")}
         if "unit_cost" in values:
             values["unit_cost"] = to_micro(current.unit_cost)

@@ -40,21 +40,21 @@ def create_lot(
             raise InvalidInput(f"item {sku!r} is not lot-tracked", code="lot_not_tracked")
         if catalog.lots_by_code(uow.conn, actor.org_id, [(item.id, code)]):
             raise Conflict(f"lot {code!r} of {sku} already exists", code="lot_exists")
-        catalog.insert_lots(
+        lot_id = catalog.insert_lot(
             uow.conn,
-            [
-                {
-                    "org_id": actor.org_id,
-                    "item_id": item.id,
-                    "code": code,
-                    "expiry_date": expiry_date,
-                    "on_hold": False,
-                    "created_at": now,
-                    "created_by": actor.user_id,
-                }
-            ],
+            {
+                "org_id": actor.org_id,
+                "item_id": item.id,
+                "code": code,
+                "expiry_date": expiry_date,
+                "on_hold": False,
+                "created_at": now,
+                "created_by": actor.user_id,
+            },
         )
-        row = catalog.lots_by_code(uow.conn, actor.org_id, [(item.id, code)])[(item.id, code)]
+        if lot_id is None:  # created meanwhile by a concurrent request or posting
+            raise Conflict(f"lot {code!r} of {sku} already exists", code="lot_exists")
+        row = catalog.lot_by_id(uow.conn, actor.org_id, lot_id)
         accounts.record_audit(
             uow.conn,
             org_id=actor.org_id,

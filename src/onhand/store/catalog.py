@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, exists, func, insert, select, text, update
 
 from onhand.domain.items import ItemRef, Tracking
 from onhand.store.locking import chunks, dialect_insert
@@ -147,16 +147,24 @@ def item_stock_in_stock_locations(conn: Connection, org_id: int, item_id: int) -
 def _by_item_and_code(
     conn: Connection, table: Any, code_col: Any, org_id: int, pairs: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], Row[Any]]:
+    """Rows for (item_id, code) pairs: one query per chunk, an index lookup per pair.
+
+    The pairs are a VALUES list joined to the table (a query per item made postings that name
+    many lot-tracked items slow); both databases look each pair up in the unique index.
+    """
     found: dict[tuple[int, str], Row[Any]] = {}
-    by_item: dict[int, list[str]] = {}
-    for item_id, code in set(pairs):
-        by_item.setdefault(item_id, []).append(code)
-    for item_id, codes in by_item.items():
-        for part in chunks(sorted(codes)):
-            q = select(table).where(
-                table.c.org_id == org_id, table.c.item_id == item_id, code_col.in_(part)
-            )
-            found.update(((r.item_id, r._mapping[code_col.name]), r) for r in conn.execute(q))
+    for part in chunks(sorted(set(pairs))):
+        params: dict[str, Any] = {"org_id": org_id}
+        rows = []
+        for n, (item_id, code) in enumerate(part):
+            params[f"i{n}"], params[f"c{n}"] = item_id, code
+            rows.append(f"(CAST(:i{n} AS INTEGER), CAST(:c{n} AS VARCHAR(64)))")
+        q = text(
+            f"WITH wanted(item_id, code) AS (VALUES {', '.join(rows)}) "
+            f"SELECT t.* FROM wanted JOIN {table.name} t ON t.org_id = :org_id "
+            f"AND t.item_id = wanted.item_id AND t.{code_col.name} = wanted.code"
+        ).columns(*table.c)
+        found.update(((r.item_id, r._mapping[code_col.name]), r) for r in conn.execute(q, params))
     return found
 
 
@@ -173,6 +181,17 @@ def insert_lots(conn: Connection, rows: list[dict[str, Any]]) -> None:
         index_elements=["org_id", "item_id", "code"]
     )
     conn.execute(stmt, rows)
+
+
+def insert_lot(conn: Connection, row: dict[str, Any]) -> int | None:
+    """Create one lot; None when it exists already (perhaps created by a concurrent request)."""
+    stmt = (
+        dialect_insert(conn, lots)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["org_id", "item_id", "code"])
+        .returning(lots.c.id)
+    )
+    return conn.execute(stmt).scalar()
 
 
 def lot_by_id(conn: Connection, org_id: int, lot_id: int) -> Row[Any] | None:
