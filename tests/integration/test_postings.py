@@ -192,6 +192,20 @@ def test_an_explicit_expiry_is_kept_and_a_different_one_is_refused(w: World) -> 
     assert on_hand(w, "MILK") == {("WH1/A/01", "L2", None): 6}
 
 
+def test_two_lines_giving_one_lot_different_expiries_are_refused(w: World) -> None:
+    june, july = date(2026, 6, 1), date(2026, 7, 1)
+    post(w, mv("MILK", "@supplier", "WH1/A/01", 1, lot="OLD", expiry=june))
+    for lot in ("OLD", "NEW"):
+        err = refused(
+            w,
+            InvalidInput,
+            mv("MILK", "@supplier", "WH1/A/01", 1, lot=lot, expiry=june),
+            mv("MILK", "@supplier", "WH1/A/02", 1, lot=lot, expiry=july),
+        )
+        assert err.code == "lot_expiry_mismatch"
+        assert err.extra["line"] == 2
+
+
 def test_lots_are_separate_balances(w: World) -> None:
     post(
         w,

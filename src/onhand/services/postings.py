@@ -290,9 +290,22 @@ def _lot_ids(
 ) -> dict[tuple[int, str], int]:
     """Ids of the lots named, creating new ones (expiry given, or from the item's shelf life)."""
     wanted: dict[tuple[int, str], tuple[ItemRef, date | None, datetime]] = {}
-    for line, d in zip(lines, drafts, strict=True):
-        if d.lot:
-            wanted.setdefault((d.item.id, d.lot), (d.item, line.expiry_date, d.effective_at))
+    for n, (line, d) in enumerate(zip(lines, drafts, strict=True), start=1):
+        if not d.lot:
+            continue
+        item, expiry, effective = wanted.setdefault(
+            (d.item.id, d.lot), (d.item, line.expiry_date, d.effective_at)
+        )
+        # Every line that gives an expiry must agree, not only the first one naming the lot.
+        if line.expiry_date is not None and expiry is not None and line.expiry_date != expiry:
+            raise InvalidInput(
+                f"movement {n}: lot {d.lot!r} of {item.sku} is given two expiry dates in one "
+                f"posting ({expiry} and {line.expiry_date})",
+                code="lot_expiry_mismatch",
+                line=n,
+            )
+        if expiry is None:
+            wanted[(d.item.id, d.lot)] = (item, line.expiry_date, effective)
     if not wanted:
         return {}
     conn, org = uow.conn, actor.org_id
