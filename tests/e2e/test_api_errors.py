@@ -7,6 +7,7 @@ each test (see conftest): an unhandled error anywhere fails the test.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -381,3 +382,33 @@ def test_no_route_but_health_answers_without_a_token(shop: Tenant) -> None:
     assert anonymous.get("/health").json() == {"status": "ok"}
     assert_problem(anonymous.post("/api/v1/movements", json=BASE), 401, "missing_token")
     assert shop.total("A") == Decimal("10")
+
+
+def test_the_openapi_document_is_served_complete_and_documents_posting_bodies(api: Api) -> None:
+    docs = httpx.get(f"{api.url}/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+    spec = httpx.get(f"{api.url}/openapi.json").json()
+    text = json.dumps(spec)
+    schemas = spec["components"]["schemas"]
+    dangling = set(re.findall(r"#/components/schemas/(\w+)", text)) - set(schemas)
+    assert dangling == set()
+    for path, model in [
+        ("/api/v1/movements", "MovementCreate"),
+        ("/api/v1/postings", "PostingCreate"),
+    ]:
+        body = spec["paths"][path]["post"]["requestBody"]
+        assert body["required"] is True
+        assert body["content"]["application/json"]["schema"]["$ref"].endswith(f"/{model}")
+        responses = spec["paths"][path]["post"]["responses"]
+        assert {"200", "201", "409", "422"} <= set(responses)
+        problem = responses["422"]["content"]["application/problem+json"]["schema"]
+        assert problem["$ref"].endswith("/Problem")
+    line = schemas["PostingLine"]
+    assert {"sku", "from", "to", "quantity"} <= set(line["required"])
+    assert schemas["PostingCreate"]["properties"]["movements"]["items"]["$ref"].endswith(
+        "/PostingLine"
+    )
+    assert schemas["MovementCreate"]["additionalProperties"] is False
+    assert "HTTPValidationError" not in schemas
+    assert {"code", "detail", "status"} <= set(schemas["Problem"]["required"])

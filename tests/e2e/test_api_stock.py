@@ -272,3 +272,20 @@ def test_the_ledger_verifies_after_all_of_this(site: Tenant) -> None:
     assert report["ok"] is True, report
     assert report["movements"] == 3
     assert report["findings"] == []
+
+
+def test_a_batch_of_ten_thousand_movements_posts_whole(site: Tenant) -> None:
+    skus = [f"S{n}" for n in range(10)]
+    for sku in skus:
+        site.item(sku)
+    batch = [
+        {"sku": skus[n % 10], "from": "@supplier", "to": "WH1/B1", "quantity": "1"}
+        for n in range(10_000)
+    ]
+    r = site.http.post("/postings", json={"movements": batch})
+    assert r.status_code == 201, r.text[:500]
+    ids = r.json()["movement_ids"]
+    assert len(ids) == len(set(ids)) == 10_000
+    wh = site.http.get("/stock/locations", params={"path": "WH1"}).json()
+    assert lines(wh, "sku", "quantity") == [(sku, "1000") for sku in sorted(skus)]
+    assert site.http.get("/verify").json()["ok"] is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from onhand import __version__
-from onhand.api import errors
+from onhand.api import errors, openapi
 from onhand.api.limits import BodyLimit
 from onhand.api.routes import admin, auth, items, locations, movements, stock
 from onhand.store.unit_of_work import Database
@@ -26,4 +26,5 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
     for module in (auth, items, locations, movements, stock, admin):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    openapi.install(app)
     return app

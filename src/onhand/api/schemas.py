@@ -86,12 +86,24 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
 class Problem(BaseModel):
+    """An error (RFC 9457). Some codes add fields, e.g. insufficient_stock: available."""
+
+    model_config = ConfigDict(extra="allow")
+
     type: str
     title: str
     status: int
-    code: str
-    detail: str
+    code: str = Field(description="stable and machine-readable, e.g. insufficient_stock")
+    detail: str = Field(description="a sentence a person understands")
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="every field that failed validation (code validation_error)"
+    )
 
 
 # Auth and users ---------------------------------------------------------------------------------

@@ -82,6 +82,14 @@ def _answer(result: postings.PostingResult, response: Response) -> dict[str, Any
     }
 
 
+REPLAYED = {
+    200: {
+        "model": PostingRead,
+        "description": "A retry with the same Idempotency-Key: the first result, nothing posted",
+    }
+}
+
+
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -98,6 +106,7 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
     response_model=PostingRead,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_schema(MovementCreate),
+    responses=REPLAYED,
 )
 async def post_movement(
     request: Request, response: Response, db: DB, actor: CurrentActor, key: KeyHeader = None
@@ -119,6 +128,7 @@ async def post_movement(
     response_model=PostingRead,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_schema(PostingCreate),
+    responses=REPLAYED,
 )
 async def post_batch(
     request: Request, response: Response, db: DB, actor: CurrentActor, key: KeyHeader = None
@@ -152,6 +162,7 @@ def get_movement(movement_id: BigId, db: DB, actor: CurrentActor) -> Any:
     "/movements/{movement_id}/reverse",
     response_model=PostingRead,
     status_code=status.HTTP_201_CREATED,
+    responses=REPLAYED,
 )
 def reverse(
     movement_id: BigId,
