@@ -190,6 +190,11 @@ def _post(
     }
     guarded = {k for k in deltas if locs[k[1]].must_stay_non_negative}
     if not locking.apply_balance_deltas(conn, org, deltas, guarded):
+        # On PostgreSQL a concurrent reversal of the same movement may have committed while we
+        # waited for the balance locks: that, not the stock it took, is the reason to give.
+        for d in drafts:
+            if d.reverses_id is not None:
+                _check_not_reversed(uow, org, d.reverses_id)
         _raise_insufficient(uow, org, deltas, guarded, drafts, locs, lot_ids, serial_ids)
     _move_serials(uow, org, drafts, serial_ids)
     ids = locking.allocate_ids(conn, len(drafts))
@@ -261,15 +266,19 @@ def _resolve(
         )
         check_draft(draft, now=now, line=n if many else None)
         if line.reverses_id is not None:
-            done = ledger.reversal_of(conn, org, line.reverses_id)
-            if done is not None:
-                raise Conflict(
-                    f"movement {line.reverses_id} was already reversed by movement {done}",
-                    code="already_reversed",
-                    reversed_by=done,
-                )
+            _check_not_reversed(uow, org, line.reverses_id)
         drafts.append(draft)
     return drafts
+
+
+def _check_not_reversed(uow: UnitOfWork, org: int, movement_id: int) -> None:
+    done = ledger.reversal_of(uow.conn, org, movement_id)
+    if done is not None:
+        raise Conflict(
+            f"movement {movement_id} was already reversed by movement {done}",
+            code="already_reversed",
+            reversed_by=done,
+        )
 
 
 def _location(loc_map: dict[str, LocationRef], path: str, where: str, n: int) -> LocationRef:
