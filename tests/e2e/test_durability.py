@@ -218,6 +218,7 @@ def test_sigkill_during_a_load_of_postings_loses_no_acknowledged_posting_and_lea
     assert port_is_closed(server.url)
     assert load.unexpected == []
     assert len(load.acked) >= 10, "the load did not get going before the kill"
+    assert load.cut_off, "the kill came between requests, not in the middle of the load"
 
     # Reopen the database the killed server was writing to.
     db.dispose()
