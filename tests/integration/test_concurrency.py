@@ -102,7 +102,9 @@ def test_64_writers_taking_one_unit_of_50_leave_exactly_50_winners(
     won = [o for o in outcomes if isinstance(o, PostingResult)]
     refused = [o for o in outcomes if isinstance(o, InsufficientStock)]
     assert len(won) == 50, [o for o in outcomes if isinstance(o, Exception)][:3]
-    assert len(refused) == 14, [repr(o) for o in outcomes if not isinstance(o, (PostingResult, InsufficientStock))][:3]
+    assert len(refused) == 14, [
+        repr(o) for o in outcomes if not isinstance(o, (PostingResult, InsufficientStock))
+    ][:3]
     assert all(r.message == "only 0 of W available at WH1, 1 requested" for r in refused)
     assert len({r.posting_id for r in won}) == 50
     assert on_hand(db, org, "W") == {"@supplier": Decimal(-50), "@customer": Decimal(50)}
