@@ -39,19 +39,18 @@ def _split_sum(col: Any) -> tuple[Any, Any]:
     return func.sum(col // SPLIT), func.sum(col % SPLIT)
 
 
-def _named(q: Any, sub: Any) -> Any:
-    """Add the SKU, location path, lot code and serial to rows keyed by ids, for the findings."""
-    return (
-        q.add_columns(
-            items.c.sku,
-            items.c.precision,
-            lots.c.code.label("lot"),
-            serials.c.serial,
-        )
-        .join(items, items.c.id == sub.c.item_id)
-        .outerjoin(lots, lots.c.id == sub.c.lot_id)
-        .outerjoin(serials, serials.c.id == sub.c.serial_id)
+def _named(grouped: Any, *, with_location: bool) -> Any:
+    """Add SKU, unit precision, lot code, serial (and location path) to the few keys found."""
+    g = grouped.subquery("g")
+    q = (
+        select(g, items.c.sku, items.c.precision, lots.c.code.label("lot"), serials.c.serial)
+        .join(items, items.c.id == g.c.item_id)
+        .outerjoin(lots, lots.c.id == g.c.lot_id)
+        .outerjoin(serials, serials.c.id == g.c.serial_id)
     )
+    if with_location:
+        q = q.add_columns(locations.c.path).join(locations, locations.c.id == g.c.location_id)
+    return q
 
 
 def conservation_breaks(conn: Connection, org_id: int | None) -> list[Any]:
@@ -60,12 +59,10 @@ def conservation_breaks(conn: Connection, org_id: int | None) -> list[Any]:
     hi, lo = _split_sum(b.c.qty)
     q = (
         select(b.c.org_id, b.c.item_id, b.c.lot_id, b.c.serial_id, hi.label("hi"), lo.label("lo"))
-        .select_from(b)
         .group_by(b.c.org_id, b.c.item_id, b.c.lot_id, b.c.serial_id)
         .having(hi * SPLIT + lo != 0)
     )
-    q = _named(q, b).group_by(items.c.sku, items.c.precision, lots.c.code, serials.c.serial)
-    return [_with_total(r, "total") for r in conn.execute(q)]
+    return [_with_total(r, "total") for r in conn.execute(_named(q, with_location=False))]
 
 
 def _with_total(row: Any, name: str) -> Any:
@@ -118,18 +115,11 @@ def replay_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
             lo.label("lo"),
             func.sum(u.c.stored).label("stored"),
         )
-        .select_from(u)
         .group_by(u.c.org_id, u.c.item_id, u.c.location_id, u.c.lot_id, u.c.serial_id)
         # Equal totals give a small first factor, so this cannot overflow on a sound ledger.
         .having((hi - s_hi) * SPLIT + (lo - s_lo) != 0)
     )
-    q = (
-        _named(q, u)
-        .add_columns(locations.c.path)
-        .join(locations, locations.c.id == u.c.location_id)
-        .group_by(items.c.sku, items.c.precision, lots.c.code, serials.c.serial, locations.c.path)
-    )
-    return [_with_total(r, "ledger") for r in conn.execute(q)]
+    return [_with_total(r, "ledger") for r in conn.execute(_named(q, with_location=True))]
 
 
 _chain_cols = [getattr(movements.c, f) for f in MovementRecord._fields] + [movements.c.hash]
