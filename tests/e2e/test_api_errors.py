@@ -98,6 +98,8 @@ MOVEMENT_CASES = [
     ("a future effective_at", {"effective_at": "2999-01-01T00:00:00Z"}, 422, "effective_in_future"),
     ("a naive effective_at", {"effective_at": "2024-01-01T00:00:00"}, 422, "naive_datetime"),
     ("effective_at not a date", {"effective_at": "yesterday"}, 422, "validation_error"),
+    ("effective_at as epoch seconds", {"effective_at": 1700000000}, 422, "datetime_format"),
+    ("effective_at as a compact date", {"effective_at": "20240301"}, 422, "datetime_format"),
     (
         "effective_at outside the calendar in UTC",
         {"effective_at": "0001-01-01T00:00:00+14:00"},
@@ -320,6 +322,8 @@ def test_an_idempotency_key_in_header_and_body_must_agree(shop: Tenant) -> None:
             "datetime_out_of_range",
         ),
         ("GET", "/api/v1/items/A/movements?since=2024-01-01T00:00", 422, "naive_datetime"),
+        ("GET", "/api/v1/stock/items/A?as_of=20240301", 422, "datetime_format"),
+        ("GET", "/api/v1/items/A/movements?until=0.5", 422, "datetime_format"),
     ],
 )
 def test_a_bad_route_method_or_parameter_gets_its_problem(
@@ -330,7 +334,10 @@ def test_a_bad_route_method_or_parameter_gets_its_problem(
     r = send()
     assert_problem(r, status, code)
     if status == 405:
-        assert r.headers["allow"]
+        allowed = {m.strip() for m in r.headers["allow"].split(",")}
+        assert allowed == (
+            {"GET", "HEAD", "PATCH", "DELETE"} if "items" in path else {"GET", "HEAD"}
+        )
 
 
 def test_an_unknown_field_on_master_data_is_refused_by_name(shop: Tenant) -> None:

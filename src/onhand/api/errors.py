@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,7 +62,9 @@ def _where(loc: tuple[Any, ...]) -> str:
 
 
 # Error types raised by our own validators (api/schemas.py) that deserve their own stable code.
-OWN_CODES = frozenset({"naive_datetime", "datetime_out_of_range", "inexact_number"})
+OWN_CODES = frozenset(
+    {"naive_datetime", "datetime_out_of_range", "datetime_format", "inexact_number"}
+)
 
 
 def _message(e: dict[str, Any]) -> str:
@@ -87,6 +90,28 @@ def validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
     )
 
 
+def _template(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", path)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def _allowed(req: Request) -> list[str]:
+    # Each method of a path is its own route, and Starlette names only the first one's methods:
+    # list every method the API documents for this path.
+    table = getattr(req.app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (_template(path), {m.upper() for m in ops})
+            for path, ops in req.app.openapi().get("paths", {}).items()
+        ]
+        req.app.state.allow_table = table
+    methods: set[str] = set()
+    for pattern, verbs in table:
+        if pattern.fullmatch(req.url.path):
+            methods |= verbs | ({"HEAD"} if "GET" in verbs else set())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(OnhandError)
     async def _onhand(_req: Request, exc: OnhandError) -> JSONResponse:
@@ -98,7 +123,7 @@ def install(app: FastAPI) -> None:
         return validation_problem(list(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
             # FastAPI's own body parsing: bytes that are not UTF-8, JSON nested too deeply.
             return problem(400, "malformed_json", "the request body is not valid JSON")
@@ -109,10 +134,9 @@ def install(app: FastAPI) -> None:
             404: "there is no such route; see /docs for the API",
             405: "this route does not accept that method; see /docs for the API",
         }.get(exc.status_code, str(exc.detail))
-        headers = getattr(exc, "headers", None) or {}
         response = problem(exc.status_code, code, detail)
-        if "Allow" in headers:
-            response.headers["Allow"] = headers["Allow"]
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed(req))
         return response
 
     @app.exception_handler(Exception)

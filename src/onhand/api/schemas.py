@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -14,7 +15,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
-    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -52,6 +52,18 @@ def _exact(value: Any) -> Any:
     return value
 
 
+NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _iso(value: Any) -> Any:
+    # Pydantic would read 20240301 or 1.7e9 as seconds since 1970: a silent wrong answer.
+    if isinstance(value, int | float) or (isinstance(value, str) and NUMBER.fullmatch(value)):
+        raise PydanticCustomError(
+            "datetime_format", "must be an ISO 8601 date and time, e.g. 2026-03-03T14:00:00Z"
+        )
+    return value
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise PydanticCustomError(
@@ -79,7 +91,7 @@ Exact = Annotated[
     ),
 ]
 # A moment in time with its time zone, normalised to UTC.
-Moment = Annotated[datetime, AfterValidator(_utc)]
+Moment = Annotated[datetime, BeforeValidator(_iso), AfterValidator(_utc)]
 
 
 class In(BaseModel):
@@ -184,34 +196,19 @@ class ItemCreate(In):
 
 
 class ItemUpdate(In):
-    name: Text | None = None
+    # Leave a field out to keep it; only category and shelf_life_days can be cleared with null.
+    name: Text = Field(default=None)
     category: Annotated[str, Field(min_length=1, max_length=100, pattern=PRINTABLE)] | None = None
-    uom: Annotated[str, Field(min_length=1, max_length=16, pattern=PRINTABLE)] | None = None
-    precision: Annotated[int, Field(ge=0, le=6)] | None = None
-    unit_cost: Exact | None = None
-    currency: Annotated[str, Field(min_length=3, max_length=3, pattern=PRINTABLE)] | None = None
-    tracking: Literal["none", "lot", "serial"] | None = None
-    shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
-    barcodes: list[Code] | None = Field(default=None, max_length=50)
-    active: bool | None = None
-
-    @field_validator(
-        "name",
-        "uom",
-        "precision",
-        "unit_cost",
-        "currency",
-        "tracking",
-        "barcodes",
-        "active",
-        mode="before",
+    uom: Annotated[str, Field(min_length=1, max_length=16, pattern=PRINTABLE)] = Field(default=None)
+    precision: Annotated[int, Field(ge=0, le=6)] = Field(default=None)
+    unit_cost: Exact = Field(default=None)
+    currency: Annotated[str, Field(min_length=3, max_length=3, pattern=PRINTABLE)] = Field(
+        default=None
     )
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        # Only category and shelf_life_days can be cleared; leave a field out to keep it.
-        if value is None:
-            raise PydanticCustomError("null_not_allowed", "cannot be null; leave it out to keep it")
-        return value
+    tracking: Literal["none", "lot", "serial"] = Field(default=None)
+    shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
+    barcodes: list[Code] = Field(default=None, max_length=50)
+    active: bool = Field(default=None)
 
 
 class ItemRead(BaseModel):
