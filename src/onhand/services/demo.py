@@ -13,7 +13,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.movements import MAX_BATCH
@@ -56,11 +56,13 @@ def build_demo(
     item_count: int = 300,
     days: int = 365,
     seed: int = 42,
+    today: date | None = None,
     progress: Progress | None = None,
 ) -> DemoResult:
     """Create the demo organisation and simulate ``days`` days of history up to yesterday.
 
-    The same seed gives the same company and the same movements (dated relative to today).
+    The same seed (and ``today``, which defaults to the current date) gives the same company
+    and the same movements.
     """
     if not 10 <= item_count <= MAX_ITEMS:
         raise InvalidInput(f"items must be between 10 and {MAX_ITEMS}", code="invalid_demo")
@@ -97,7 +99,10 @@ def build_demo(
         accounts.create_user(
             db, actor, username=username, password=password, role=role, warehouses=warehouses
         )
-    start = utcnow().date() - timedelta(days=days)
+    today = today or utcnow().date()
+    if today > utcnow().date():
+        raise InvalidInput("the demo's history cannot end in the future", code="invalid_demo")
+    start = today - timedelta(days=days)
     sim = Simulation(rng, catalogue, WAREHOUSES, start)
     moved, posted = 0, 0
     pending: list[MovementInput] = []
