@@ -459,3 +459,14 @@ def test_a_serial_can_move_twice_in_one_posting_in_the_order_given(w: World) -> 
     )
     assert on_hand(w, "PHONE") == {("WH1/A/02", None, "SN7"): 1}
     assert_verified(w)
+
+
+def test_a_second_reversal_with_another_reason_says_it_was_already_reversed(w: World) -> None:
+    (original,) = post(w, mv("BOLT", "@supplier", "WH1/A/01", 2)).movement_ids
+    first = postings.reverse_movement(w.db, w.actor, original, reason="typo")
+    before = snapshot(w.db)
+    with pytest.raises(Conflict) as info:
+        postings.reverse_movement(w.db, w.actor, original, reason="something else")
+    assert info.value.code == "already_reversed"
+    assert info.value.extra["reversed_by"] == first.movement_ids[0]
+    assert snapshot(w.db) == before

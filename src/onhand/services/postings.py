@@ -462,6 +462,19 @@ def reverse_movement(
         reverses_id=movement_id,
     )
     # The default key makes a retried reversal answer with the first one.
-    return post_movements(
-        db, actor, [line], idempotency_key=idempotency_key or f"reverse:{movement_id}"
-    )
+    try:
+        return post_movements(
+            db, actor, [line], idempotency_key=idempotency_key or f"reverse:{movement_id}"
+        )
+    except IdempotencyConflict:
+        if idempotency_key is not None:
+            raise
+        # The default key is taken by an earlier reversal with other details (a reason):
+        # say what happened rather than which key was reused.
+        with db.reading() as uow:
+            done = ledger.reversal_of(uow.conn, actor.org_id, movement_id)
+        raise Conflict(
+            f"movement {movement_id} was already reversed by movement {done}",
+            code="already_reversed",
+            reversed_by=done,
+        ) from None
