@@ -241,7 +241,13 @@ def test_a_movement_is_reversed_once_and_a_retry_replays(site: Tenant) -> None:
     body = assert_problem(other_key, 409, "already_reversed")
     assert body["reversed_by"] == rev_id
     assert site.total("A") == 0
-    assert len(site.http.get("/items/A/movements").json()["movements"]) == 2
+    history = site.http.get("/items/A/movements").json()["movements"]
+    assert [(m["id"], m["reverses_id"], m["reversed_by"]) for m in history] == [
+        (rev_id, mid, None),
+        (mid, None, rev_id),
+    ]
+    posting = site.http.get(f"/postings/{site.http.get(f'/movements/{mid}').json()['posting_id']}")
+    assert [m["reversed_by"] for m in posting.json()] == [rev_id]
 
 
 def test_a_reversal_with_an_explicit_key_replays_on_retry(site: Tenant) -> None:

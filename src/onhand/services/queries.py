@@ -161,10 +161,14 @@ def movements_of_posting(db: Database, actor: Actor, posting_id: int) -> list[di
     """The movements one posting made, in order."""
     actor.require(Permission.READ)
     with db.reading() as uow:
-        return [
-            _movement_out(r)
-            for r in ledger.movements_of_posting(uow.conn, actor.org_id, posting_id)
-        ]
+        rows = ledger.movements_of_posting(uow.conn, actor.org_id, posting_id)
+        return _with_reversals(uow, actor, rows)
+
+
+def _with_reversals(uow: UnitOfWork, actor: Actor, rows: list[Any]) -> list[dict[str, Any]]:
+    """Movements as the API shows them, each with the id of the movement reversing it."""
+    reversed_by = ledger.reversals_of(uow.conn, actor.org_id, [r.id for r in rows])
+    return [_movement_out(r) | {"reversed_by": reversed_by.get(r.id)} for r in rows]
 
 
 def item_history(
@@ -201,8 +205,9 @@ def item_history(
             after_id=before_id,
             limit=limit,
         )
+        out = _with_reversals(uow, actor, rows)
     return {
         "sku": item.sku,
-        "movements": [_movement_out(r) for r in rows],
+        "movements": out,
         "next_before_id": rows[-1].id if len(rows) == limit else None,
     }

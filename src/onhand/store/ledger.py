@@ -128,3 +128,13 @@ def history(
 def movements_of_posting(conn: Connection, org_id: int, posting_id: int) -> list[Row[Any]]:
     q = _history.where(movements.c.org_id == org_id, movements.c.posting_id == posting_id)
     return list(conn.execute(q.order_by(movements.c.id)))
+
+
+def reversals_of(conn: Connection, org_id: int, movement_ids: list[int]) -> dict[int, int]:
+    """For each of these movements that was reversed, the id of the movement reversing it."""
+    if not movement_ids:
+        return {}
+    q = select(movements.c.reverses_id, movements.c.id).where(
+        movements.c.org_id == org_id, movements.c.reverses_id.in_(movement_ids)
+    )
+    return {r.reverses_id: r.id for r in conn.execute(q)}
