@@ -463,6 +463,7 @@ def test_random_postings_keep_every_invariant(db: Database, database_url: str) -
     verify.checkpoint(db)
     assert verify.verify(db).findings == []
     refused = sum(n for code, n in STATS.items() if "accepted" not in code)
-    assert STATS["accepted"] >= 4 * examples, STATS
-    assert refused >= examples, STATS
+    # Guards against a generator that stopped exercising one side (typically 3-6 per example).
+    assert STATS["accepted"] >= examples, STATS
+    assert refused >= examples // 2, STATS
     assert STATS["reversal accepted"] > 0, STATS
