@@ -1,0 +1,191 @@
+"""The `onhand` command line as a user runs it: a real process, its exit code and its output.
+
+Bad input gives a non-zero exit code and sentences on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+from tests.integration.test_csv_import import BALANCES_CSV, ITEMS_CSV, LOCATIONS_CSV
+
+
+def onhand(*args: str, cwd: Path, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    # Without ONHAND_DATABASE_URL from the caller's environment: each test names its database.
+    env = {k: v for k, v in os.environ.items() if k != "ONHAND_DATABASE_URL"}
+    return subprocess.run(
+        [sys.executable, "-m", "onhand.cli", *args],
+        cwd=cwd,
+        env=env | {"COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_init_import_export_checkpoint_and_verify_from_the_command_line(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'acme.db'}"]
+    out = ok(onhand(*db, "init", "--slug", "acme", "--password", "secret-pw1", cwd=tmp_path))
+    assert re.search(r"API token \(shown once\): onh_\S+", out)
+    for kind, text in (("locations", LOCATIONS_CSV), ("items", ITEMS_CSV)):
+        (tmp_path / f"{kind}.csv").write_text(text)
+        ok(onhand(*db, "import", kind, f"{kind}.csv", cwd=tmp_path))
+    (tmp_path / "balances.csv").write_text(BALANCES_CSV)
+    assert "6 opening balances posted" in ok(
+        onhand(*db, "import", "balances", "balances.csv", cwd=tmp_path)
+    )
+    again = ok(onhand(*db, "import", "balances", "balances.csv", cwd=tmp_path))
+    assert "imported before" in again
+    assert "nothing changed" in again
+
+    ok(onhand(*db, "export", "all", "--output", "out", cwd=tmp_path))
+    exported = {k: (tmp_path / "out" / f"{k}.csv").read_text() for k in ("items", "locations")}
+    assert exported["items"].splitlines()[0].startswith("sku,name,category,uom,precision")
+    assert len(exported["items"].splitlines()) == 1 + 4
+    movements = ok(onhand(*db, "export", "movements", cwd=tmp_path)).splitlines()
+    assert movements[0].startswith("id,posting_id,effective_at")
+    assert len(movements) == 1 + 6
+    assert ",FLOUR,@adjustment,WH1/A/01/03,12.500," in movements[2]
+
+    # The exported files import again (into a fresh organisation: tests/integration).
+    ok(
+        onhand(
+            *db,
+            "init",
+            "--slug",
+            "beta",
+            "--admin",
+            "boss",
+            "--password",
+            "pw-beta-2",
+            cwd=tmp_path,
+        )
+    )
+    ambiguous = onhand(*db, "export", "items", cwd=tmp_path)
+    assert ambiguous.returncode == 2
+    assert "2 organisations (acme, beta): choose one with --org" in ambiguous.stderr
+
+    assert "OK" in ok(onhand(*db, "verify", cwd=tmp_path))
+    assert re.search(r"checkpoint \d+ recorded", ok(onhand(*db, "checkpoint", cwd=tmp_path)))
+
+
+def test_a_bad_import_file_exits_non_zero_with_each_problem_on_stderr(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'x.db'}"]
+    ok(onhand(*db, "init", "--password", "secret-pw1", cwd=tmp_path))
+    (tmp_path / "items.csv").write_text(
+        "sku,name,precision,unit_cost\nA-1,Good,0,1\nB 2,Bad SKU,0,1\nC-3,Cost,0,1.2.3\nA-1,Again,0,1\n"
+    )
+    result = onhand(*db, "import", "items", "items.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("items.csv: line 3: SKU 'B 2' is not valid")
+    assert lines[1] == "items.csv: line 4: unit_cost '1.2.3' is not a number"
+    assert lines[2] == "items.csv: line 5: SKU 'A-1' is already on line 2"
+    assert lines[3] == "error: items: 3 problems found, nothing was imported"
+    assert ok(onhand(*db, "export", "items", cwd=tmp_path)).splitlines()[1:] == []
+
+    for args, code, message in [
+        (["import", "items", "missing.csv"], 2, "cannot read missing.csv"),
+        (["import", "items", "items.csv", "--org", "nope"], 3, "organisation 'nope' not found"),
+    ]:
+        result = onhand(*db, *args, cwd=tmp_path)
+        assert result.returncode == code, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+    unreachable = onhand(
+        "--database-url", "postgresql://nobody@127.0.0.1:1/none", "verify", cwd=tmp_path
+    )
+    assert unreachable.returncode == 1
+    assert "cannot open the database" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+
+
+def test_demo_without_serving_builds_its_own_database_and_it_verifies(tmp_path: Path) -> None:
+    out = ok(onhand("demo", "--items", "20", "--days", "10", "--no-serve", cwd=tmp_path))
+    assert (tmp_path / "onhand-demo.db").exists()
+    assert re.search(r"verify: [\d,]+ movements in 20 chains: OK", out)
+    assert re.search(r"Login\s+demo / \S+", out)
+    assert re.search(r"API token\s+onh_\S+", out)
+    demo_db = ["--database-url", "sqlite:///onhand-demo.db"]
+    assert "OK" in ok(onhand(*demo_db, "verify", cwd=tmp_path))
+    warehouses = ok(onhand(*demo_db, "export", "balances", "--org", "demo", cwd=tmp_path))
+    assert {line.split(",")[1].split("/")[0] for line in warehouses.splitlines()[1:]} >= {
+        "WH1",
+        "WH2",
+        "WH3",
+    }
+
+    rebuilt = onhand("demo", "--items", "10", "--days", "1", "--no-serve", cwd=tmp_path)
+    assert "replacing the previous demo database" in ok(rebuilt) + rebuilt.stderr
+    named = onhand(*demo_db, "demo", "--items", "10", "--days", "1", "--no-serve", cwd=tmp_path)
+    assert named.returncode == 4
+    assert "organisation 'demo' already exists" in named.stderr
+    assert "Traceback" not in named.stderr
+
+
+def test_the_demo_serves_its_organisation_with_the_login_it_prints(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ONHAND_DATABASE_URL"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "onhand.cli",
+            "demo",
+            "--items",
+            "10",
+            "--days",
+            "3",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env=env | {"PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline, healthy = time.monotonic() + 90, False
+        while not healthy and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                healthy = httpx.get(f"{url}/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert healthy, "the demo did not start serving"
+        assert proc.stdout is not None
+        # Everything is printed before the server starts: these lines are in the pipe already.
+        printed = ""
+        while "Try" not in printed and (line := proc.stdout.readline()):
+            printed += line
+        assert f"{url}/docs" in printed
+        login = re.search(r"Login\s+(\S+) / (\S+)", printed)
+        token = re.search(r"API token\s+(onh_\S+)", printed)
+        assert login
+        assert token
+        auth = {"Authorization": f"Bearer {token.group(1)}"}
+        stock = httpx.get(f"{url}/api/v1/stock/locations", params={"path": "WH1"}, headers=auth)
+        assert stock.status_code == 200, stock.text
+        assert stock.json()["lines"]
+        body = {"username": login.group(1), "password": login.group(2)}
+        assert httpx.post(f"{url}/api/v1/auth/token", json=body).status_code == 201
+    finally:
+        proc.terminate()
+        proc.wait(20)
