@@ -419,3 +419,19 @@ def test_the_openapi_document_is_served_complete_and_documents_posting_bodies(ap
     assert schemas["MovementCreate"]["additionalProperties"] is False
     assert "HTTPValidationError" not in schemas
     assert {"code", "detail", "status"} <= set(schemas["Problem"]["required"])
+
+
+def test_a_number_or_a_word_where_a_flag_belongs_is_refused(shop: Tenant) -> None:
+    b2 = shop.http.get("/locations", params={"path": "WH1/B2"}).json()[0]["id"]
+    me = shop.org.actor.user_id
+    cases = [
+        ("PATCH", f"/locations/{b2}", {"active": 0}),
+        ("PATCH", f"/locations/{b2}", {"allow_negative": "yes"}),
+        ("POST", "/items", {"sku": "Q", "name": "Q", "active": 1}),
+        ("PATCH", "/items/A", {"active": "false"}),
+        ("PATCH", f"/users/{me}", {"active": 0}),
+    ]
+    for method, path, body in cases:
+        send = lambda: shop.http.request(method, path, json=body)  # noqa: E731, B023
+        problem = assert_refused(shop, send, 422, "validation_error")
+        assert problem["errors"][0]["field"] in body

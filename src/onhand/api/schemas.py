@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
@@ -90,6 +91,8 @@ Exact = Annotated[
         mode="validation",
     ),
 ]
+# true or false, not 0 or 1 or "yes": a number where a flag belongs is a client's mistake.
+Flag = StrictBool
 # A moment in time with its time zone, normalised to UTC.
 Moment = Annotated[datetime, BeforeValidator(_iso), AfterValidator(_utc)]
 
@@ -156,7 +159,7 @@ class UserCreate(In):
 
 class UserUpdate(In):
     role: Role | None = None
-    active: bool | None = None
+    active: Flag | None = None
     password: Annotated[str, Field(min_length=8, max_length=256)] | None = None
     warehouses: list[Path] | None = Field(default=None, max_length=1000)
 
@@ -192,7 +195,7 @@ class ItemCreate(In):
     tracking: Literal["none", "lot", "serial"] = "none"
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     barcodes: list[Code] = Field(default_factory=list, max_length=50)
-    active: bool = True
+    active: Flag = True
 
 
 class ItemUpdate(In):
@@ -208,7 +211,7 @@ class ItemUpdate(In):
     tracking: Literal["none", "lot", "serial"] = Field(default=None)
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     barcodes: list[Code] = Field(default=None, max_length=50)
-    active: bool = Field(default=None)
+    active: Flag = Field(default=None)
 
 
 class ItemRead(BaseModel):
@@ -236,13 +239,13 @@ class LocationCreate(In):
     parent: Path | None = None
     name: Text | None = None
     kind: Literal["internal", "transit", "scrap"] = "internal"
-    allow_negative: bool = False
+    allow_negative: Flag = False
 
 
 class LocationUpdate(In):
     name: Text | None = None
-    allow_negative: bool | None = None
-    active: bool | None = None
+    allow_negative: Flag | None = None
+    active: Flag | None = None
 
 
 class LocationRead(BaseModel):
@@ -267,7 +270,7 @@ class LotCreate(In):
 
 class LotUpdate(In):
     expiry_date: date | None = None
-    on_hold: bool | None = None
+    on_hold: Flag | None = None
 
 
 class LotRead(BaseModel):
