@@ -330,6 +330,22 @@ def test_another_organisations_ids_answer_404(site: Tenant, other: Tenant) -> No
     assert site.http.get("/items/A").json()["name"] == "Item A"
 
 
+def test_idempotency_keys_belong_to_one_organisation(site: Tenant, other: Tenant) -> None:
+    key = {"Idempotency-Key": "shared-key"}
+    mine = {"sku": "A", "from": "WH1/B1", "to": "@customer", "quantity": "1"}
+    first = site.http.post("/movements", json=mine, headers=key)
+    assert first.status_code == 201
+    other.item("A")
+    other.location("WH1")
+    theirs = {"sku": "A", "from": "@supplier", "to": "WH1", "quantity": "1"}
+    r = other.http.post("/movements", json=theirs, headers=key)
+    assert r.status_code == 201, r.text
+    assert r.json()["replayed"] is False
+    assert r.json()["posting_id"] != first.json()["posting_id"]
+    same_body = other.http.post("/movements", json=mine, headers={"Idempotency-Key": "k2"})
+    assert_problem(same_body, 422, "location_not_found")
+
+
 def test_another_organisations_names_are_unknown_when_posting(site: Tenant, other: Tenant) -> None:
     other.item("MINE")
     other.location("HOME")
