@@ -132,7 +132,7 @@ def _imported_before(db: Database, actor: Actor, key: str) -> ImportResult | Non
 
     Checked before the rows: once imported, its serials are in stock and its rows would clash.
     """
-    found = []
+    found: list[Any] = []
     with db.reading() as uow:
         while (
             row := ledger.find_posting(uow.conn, actor.org_id, f"{key}:{len(found) + 1}")

@@ -28,11 +28,12 @@ def org_actor(db: Database, slug: str | None = None) -> Actor:
                 )
             org = orgs[0]
         else:
-            org = accounts.org_by_slug(conn, slug)
-            if org is None:
+            found = accounts.org_by_slug(conn, slug)
+            if found is None:
                 raise NotFound(
                     f"organisation {slug[:64]!r} not found", code="organisation_not_found"
                 )
+            org = found
         admin = next(
             (u for u in accounts.list_users(conn, org.id) if u.active and u.role == Role.ADMIN),
             None,

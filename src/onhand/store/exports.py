@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 from onhand.domain.locations import STOCK_KINDS
@@ -35,7 +35,7 @@ _balances = (
 )
 
 
-def stock_balances(conn: Connection, org_id: int) -> Iterator[Row[Any]]:
+def stock_balances(conn: Connection, org_id: int) -> Iterator[Any]:
     """Non-zero balances in stock locations (internal and transit), by location, SKU, lot."""
     q = _balances.where(
         balances.c.org_id == org_id,
@@ -78,7 +78,7 @@ _ledger = (
 )
 
 
-def ledger_rows(conn: Connection, org_id: int) -> Iterator[Row[Any]]:
+def ledger_rows(conn: Connection, org_id: int) -> Iterator[Any]:
     """Every movement of an organisation in id order (the order they were recorded)."""
     q = _ledger.where(movements.c.org_id == org_id).order_by(movements.c.id)
     yield from conn.execution_options(yield_per=FETCH).execute(q)
