@@ -17,7 +17,9 @@ from onhand.store.unit_of_work import Database
 _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer onh_...`")
 
 
-def get_db(request: Request) -> Database:
+# Async where there is no I/O: FastAPI runs a plain `def` dependency in its thread pool, a hop
+# that costs more than the dependency itself.
+async def get_db(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -25,15 +27,24 @@ def get_db(request: Request) -> Database:
 DB = Annotated[Database, Depends(get_db)]
 
 
-def get_actor(
-    db: DB, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Actor:
+async def get_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
     if credentials is None:
         raise Unauthenticated(
             "this request needs an API token: send 'Authorization: Bearer <token>'",
             code="missing_token",
         )
-    return accounts.authenticate(db, credentials.credentials)
+    return credentials.credentials
+
+
+# The bearer token, not yet checked: for routes that authenticate inside their own worker thread
+# call (accounts.authenticate first, before anything else).
+BearerToken = Annotated[str, Depends(get_token)]
+
+
+def get_actor(db: DB, token: BearerToken) -> Actor:
+    return accounts.authenticate(db, token)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

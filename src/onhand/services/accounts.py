@@ -160,18 +160,17 @@ def authenticate(db: Database, token: str) -> Actor:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthenticated("the API token is not valid", code="invalid_token")
     with db.reading() as uow:
-        row = accounts.token_owner(uow.conn, hash_token(token))
-        if row is None or row.revoked_at is not None or not row.active:
-            raise Unauthenticated("the API token is not valid", code="invalid_token")
-        if row.expires_at is not None and row.expires_at <= utcnow():
-            raise Unauthenticated("the API token has expired", code="token_expired")
-        warehouses = accounts.user_warehouse_ids(uow.conn, row.user_id)
+        row = accounts.token_owner(uow.conn, hash_token(token), utcnow())
+    if row is None or row.revoked or not row.active:
+        raise Unauthenticated("the API token is not valid", code="invalid_token")
+    if row.expired:
+        raise Unauthenticated("the API token has expired", code="token_expired")
     return Actor(
         user_id=row.user_id,
         org_id=row.org_id,
         username=row.username,
         role=Role(row.role),
-        warehouse_ids=warehouses,
+        warehouse_ids=row.warehouse_ids,
     )
 
 

@@ -126,16 +126,17 @@ def _post_all(
         check_text(key, field="idempotency_key") or f"auto:{uuid.uuid4()}" for key, _ in batches
     ]
     digests = [payload_hash(lines) for _, lines in batches]
+
+    def work(uow: UnitOfWork) -> list[PostingResult]:
+        return [
+            _post(uow, actor, lines, key, digest)
+            for key, (_, lines), digest in zip(keys, batches, digests, strict=True)
+        ]
+
     for attempt in range(RETRIES):
         try:
-            with db.writing() as uow:
-                results = [
-                    _post(uow, actor, lines, key, digest)
-                    for key, (_, lines), digest in zip(keys, batches, digests, strict=True)
-                ]
-                if not all(r.replayed for r in results):
-                    uow.commit()
-                return results
+            # On SQLite, concurrent postings share a commit (group commit): see Database.write.
+            return db.write(work)
         except IntegrityError as exc:
             # A concurrent posting won the race for this key, a lot, or a reversal.
             if attempt == RETRIES - 1:

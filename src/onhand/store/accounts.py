@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, insert, select, update
 
+from onhand.store.fastsql import Prepared
 from onhand.store.tables import (
     api_tokens,
     audit_events,
@@ -83,10 +84,15 @@ def list_users(conn: Connection, org_id: int) -> list[Row[Any]]:
     return list(conn.execute(select(users).where(users.c.org_id == org_id).order_by(users.c.id)))
 
 
+# Built once: every authenticated request runs these two (statement building costs more than
+# the indexed lookups themselves).
+_user_warehouses = select(user_warehouses.c.location_id).where(
+    user_warehouses.c.user_id == bindparam("u")
+)
+
+
 def user_warehouse_ids(conn: Connection, user_id: int) -> frozenset[int]:
-    rows = conn.execute(
-        select(user_warehouses.c.location_id).where(user_warehouses.c.user_id == user_id)
-    )
+    rows = conn.execute(_user_warehouses, {"u": user_id})
     return frozenset(r[0] for r in rows)
 
 
@@ -124,20 +130,60 @@ def insert_token(
     ).scalar_one()
 
 
-_token_lookup = select(
-    api_tokens.c.id.label("token_id"),
-    api_tokens.c.expires_at,
-    api_tokens.c.revoked_at,
-    users.c.id.label("user_id"),
-    users.c.org_id,
-    users.c.username,
-    users.c.role,
-    users.c.active,
-).join(users, users.c.id == api_tokens.c.user_id)
+class TokenOwner(NamedTuple):
+    """Who a token belongs to, and whether it may be used at ``now``."""
+
+    user_id: int
+    org_id: int
+    username: str
+    role: str
+    active: bool
+    revoked: bool
+    expired: bool
+    warehouse_ids: frozenset[int]
 
 
-def token_owner(conn: Connection, token_hash: str) -> Row[Any] | None:
-    return conn.execute(_token_lookup.where(api_tokens.c.token_hash == token_hash)).first()
+# Every authenticated request runs this: one indexed lookup (the user's warehouses joined in),
+# compiled once and run on the driver (see fastsql).
+_token_owner = Prepared(
+    lambda _: (
+        select(
+            users.c.id,
+            users.c.org_id,
+            users.c.username,
+            users.c.role,
+            users.c.active,
+            api_tokens.c.revoked_at.is_not(None).label("revoked"),
+            and_(
+                api_tokens.c.expires_at.is_not(None), api_tokens.c.expires_at <= bindparam("now")
+            ).label("expired"),
+            user_warehouses.c.location_id,
+        )
+        .select_from(
+            api_tokens.join(users, users.c.id == api_tokens.c.user_id).outerjoin(
+                user_warehouses, user_warehouses.c.user_id == users.c.id
+            )
+        )
+        .where(api_tokens.c.token_hash == bindparam("h"))
+    )
+)
+
+
+def token_owner(conn: Connection, token_hash: str, now: datetime) -> TokenOwner | None:
+    rows = _token_owner.all(conn, {"h": token_hash, "now": now})
+    if not rows:
+        return None
+    r = rows[0]
+    return TokenOwner(
+        user_id=r[0],
+        org_id=r[1],
+        username=r[2],
+        role=r[3],
+        active=bool(r[4]),
+        revoked=bool(r[5]),
+        expired=bool(r[6]),
+        warehouse_ids=frozenset(x[7] for x in rows if x[7] is not None),
+    )
 
 
 def list_tokens(conn: Connection, org_id: int, user_id: int | None = None) -> list[Row[Any]]:

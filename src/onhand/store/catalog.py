@@ -6,9 +6,21 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, exists, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from onhand.domain.items import ItemRef, Tracking
+from onhand.store.fastsql import Prepared
 from onhand.store.locking import chunks, dialect_insert
 from onhand.store.tables import balances, item_barcodes, items, locations, lots, movements, serials
 
@@ -23,23 +35,41 @@ _ref_cols = (
 )
 
 
-def _ref(row: Row[Any]) -> ItemRef:
+def _ref(row: Any) -> ItemRef:
+    """From a row of ``_ref_cols`` (a Row or a driver tuple: read by position)."""
     return ItemRef(
-        id=row.id,
-        sku=row.sku,
-        uom=row.uom,
-        precision=row.precision,
-        tracking=Tracking(row.tracking),
-        shelf_life_days=row.shelf_life_days,
-        active=row.active,
+        id=row[0],
+        sku=row[1],
+        uom=row[2],
+        precision=row[3],
+        tracking=Tracking(row[4]),
+        shelf_life_days=row[5],
+        active=bool(row[6]),
     )
 
 
+_item_by_sku = Prepared(
+    lambda _: select(*_ref_cols).where(
+        items.c.org_id == bindparam("o"), items.c.sku == bindparam("s")
+    )
+)
+_items_by_sku = select(*_ref_cols).where(
+    items.c.org_id == bindparam("o"), items.c.sku.in_(bindparam("skus", expanding=True))
+)
+
+
 def item_refs_by_sku(conn: Connection, org_id: int, skus: Sequence[str]) -> dict[str, ItemRef]:
+    wanted = sorted(set(skus))
     found: dict[str, ItemRef] = {}
-    for part in chunks(sorted(set(skus))):
-        q = select(*_ref_cols).where(items.c.org_id == org_id, items.c.sku.in_(part))
-        found.update((r.sku, _ref(r)) for r in conn.execute(q))
+    if len(wanted) <= 2:  # a single movement: one indexed lookup each
+        for sku in wanted:
+            row = _item_by_sku.first(conn, {"o": org_id, "s": sku})
+            if row is not None:
+                found[row[1]] = _ref(row)
+        return found
+    for part in chunks(wanted):
+        rows = conn.execute(_items_by_sku, {"o": org_id, "skus": list(part)})
+        found.update((r[1], _ref(r)) for r in rows)
     return found
 
 

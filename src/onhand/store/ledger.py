@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.orm import aliased
 
+from onhand.store.fastsql import Prepared
 from onhand.store.tables import items, locations, lots, movements, postings, serials
 
 
-def find_posting(conn: Connection, org_id: int, key: str) -> Row[Any] | None:
-    return conn.execute(
-        select(postings).where(postings.c.org_id == org_id, postings.c.idempotency_key == key)
-    ).first()
+class PostingRef(NamedTuple):
+    id: int
+    payload_hash: str
+    movement_count: int
+
+
+_find_posting = Prepared(
+    lambda _: select(postings.c.id, postings.c.payload_hash, postings.c.movement_count).where(
+        postings.c.org_id == bindparam("o"), postings.c.idempotency_key == bindparam("k")
+    )
+)
+
+
+def find_posting(conn: Connection, org_id: int, key: str) -> PostingRef | None:
+    """The posting made with an idempotency key, if any (every posting looks this up)."""
+    row = _find_posting.first(conn, {"o": org_id, "k": key})
+    return None if row is None else PostingRef(*row)
+
+
+_insert_posting = Prepared(
+    lambda _: (
+        insert(postings)
+        .values({c.name: bindparam(c.name) for c in postings.c if c.name != "id"})
+        .returning(postings.c.id)
+    )
+)
 
 
 def insert_posting(
@@ -27,18 +50,18 @@ def insert_posting(
     count: int,
     now: datetime,
 ) -> int:
-    return conn.execute(
-        insert(postings)
-        .values(
-            org_id=org_id,
-            idempotency_key=key,
-            payload_hash=payload_hash,
-            actor_id=actor_id,
-            movement_count=count,
-            created_at=now,
-        )
-        .returning(postings.c.id)
-    ).scalar_one()
+    row = _insert_posting.first(
+        conn,
+        {
+            "org_id": org_id,
+            "idempotency_key": key,
+            "payload_hash": payload_hash,
+            "actor_id": actor_id,
+            "movement_count": count,
+            "created_at": now,
+        },
+    )
+    return int(row[0])
 
 
 def posting_movement_ids(conn: Connection, org_id: int, posting_id: int) -> list[int]:
@@ -50,11 +73,14 @@ def posting_movement_ids(conn: Connection, org_id: int, posting_id: int) -> list
     return [r[0] for r in conn.execute(q)]
 
 
-_insert_movements = insert(movements)
+_insert_movements = Prepared(
+    lambda _: insert(movements).values({c.name: bindparam(c.name) for c in movements.c})
+)
 
 
 def insert_movements(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    conn.execute(_insert_movements, rows)
+    """Append movement rows; each row names every column of ``movements``."""
+    _insert_movements.executemany(conn, rows)
 
 
 _src = aliased(locations, name="src")

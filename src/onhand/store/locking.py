@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from onhand.domain.movements import BalanceKey
 from onhand.domain.quantities import BALANCE_LIMIT
+from onhand.store.fastsql import Prepared
 from onhand.store.tables import balances, chain_heads, serials
 
 CHUNK = 500
@@ -48,20 +49,42 @@ def dialect_insert(conn: Connection, table: Any) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-_guarded_decrement = (
-    update(balances)
-    .where(
-        and_(
-            balances.c.org_id == bindparam("o"),
-            balances.c.item_id == bindparam("i"),
-            balances.c.location_id == bindparam("l"),
-            balances.c.lot_id == bindparam("lt"),
-            balances.c.serial_id == bindparam("s"),
-            balances.c.qty + bindparam("d") >= 0,
+_guarded_decrement = Prepared(
+    lambda _: (
+        update(balances)
+        .where(
+            and_(
+                balances.c.org_id == bindparam("o"),
+                balances.c.item_id == bindparam("i"),
+                balances.c.location_id == bindparam("l"),
+                balances.c.lot_id == bindparam("lt"),
+                balances.c.serial_id == bindparam("s"),
+                balances.c.qty + bindparam("d") >= 0,
+            )
         )
+        .values(qty=balances.c.qty + bindparam("d"))
     )
-    .values(qty=balances.c.qty + bindparam("d"))
 )
+
+
+def _build_upsert(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(balances).values(
+        {c.name: bindparam(c.name) for c in balances.c}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["org_id", "item_id", "location_id", "lot_id", "serial_id"],
+        set_={"qty": balances.c.qty + stmt.excluded.qty},
+        # Written so that nothing overflows: SQLite would silently turn an overflowing integer
+        # into a float, PostgreSQL would fail. The domain keeps |delta| < limit. A row the WHERE
+        # refuses is neither inserted nor updated, so it does not count as changed.
+        where=and_(
+            balances.c.qty < literal(BALANCE_LIMIT, BigInteger) - stmt.excluded.qty,
+            balances.c.qty > literal(-BALANCE_LIMIT, BigInteger) - stmt.excluded.qty,
+        ),
+    )
+
+
+_upsert_balance = Prepared(_build_upsert)
 
 
 _balance_pk = tuple_(
@@ -144,28 +167,13 @@ def apply_balance_deltas(
         # With several rows some may apply before one fails; the savepoint undoes them so that
         # the caller reads the balances as they were when it explains which one was short.
         nested = conn.begin_nested() if len(guarded_rows) > 1 else None
-        result = conn.execute(_guarded_decrement, guarded_rows)
-        if result.rowcount != len(guarded_rows):
+        if _guarded_decrement.executemany(conn, guarded_rows) != len(guarded_rows):
             if nested is not None:
                 nested.rollback()
             return False
         if nested is not None:
             nested.commit()
-    if upsert_rows:
-        stmt = dialect_insert(conn, balances)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["org_id", "item_id", "location_id", "lot_id", "serial_id"],
-            set_={"qty": balances.c.qty + stmt.excluded.qty},
-            # Written so that nothing overflows: SQLite would silently turn an overflowing
-            # integer into a float, PostgreSQL would fail. The domain keeps |delta| < limit.
-            where=and_(
-                balances.c.qty < literal(BALANCE_LIMIT, BigInteger) - stmt.excluded.qty,
-                balances.c.qty > literal(-BALANCE_LIMIT, BigInteger) - stmt.excluded.qty,
-            ),
-        ).returning(balances.c.qty)
-        if len(conn.execute(stmt, upsert_rows).all()) != len(upsert_rows):
-            return False
-    return True
+    return _upsert_balance.executemany(conn, upsert_rows) == len(upsert_rows)
 
 
 def move_serials(
@@ -201,6 +209,8 @@ def lock_chain_heads(
     Missing heads are created before any head is locked, as for balances (see the top).
     """
     ids = sorted(set(item_ids))
+    if conn.dialect.name == "sqlite":
+        return _sqlite_chain_heads(conn, org_id, ids, genesis)
     ins = dialect_insert(conn, chain_heads).on_conflict_do_nothing(
         index_elements=["org_id", "item_id"]
     )
@@ -236,29 +246,84 @@ def lock_chain_heads(
     return heads
 
 
-_update_head = (
-    update(chain_heads)
-    .where(chain_heads.c.org_id == bindparam("o"), chain_heads.c.item_id == bindparam("i"))
-    .values(seq=bindparam("seq"), movement_id=bindparam("m"), hash=bindparam("h"))
+_head_cols = (
+    chain_heads.c.item_id,
+    chain_heads.c.seq,
+    chain_heads.c.movement_id,
+    chain_heads.c.hash,
+)
+_one_head = Prepared(
+    lambda _: select(*_head_cols).where(
+        chain_heads.c.org_id == bindparam("o"), chain_heads.c.item_id == bindparam("i")
+    )
+)
+_some_heads = select(*_head_cols).where(
+    chain_heads.c.org_id == bindparam("o"),
+    chain_heads.c.item_id.in_(bindparam("ids", expanding=True)),
+)
+_new_head = Prepared(
+    lambda d: (
+        (postgresql.insert if d == "postgresql" else sqlite.insert)(chain_heads)
+        .values({c.name: bindparam(c.name) for c in chain_heads.c})
+        .on_conflict_do_nothing(index_elements=["org_id", "item_id"])
+    )
+)
+
+
+def _sqlite_chain_heads(
+    conn: Connection, org_id: int, ids: list[int], genesis: str
+) -> dict[int, tuple[int, int | None, str]]:
+    # This transaction holds SQLite's write lock (BEGIN IMMEDIATE): nobody else can create or
+    # move a head meanwhile, so a head found missing is created as the genesis head.
+    heads: dict[int, tuple[int, int | None, str]] = {}
+    if len(ids) == 1:
+        row = _one_head.first(conn, {"o": org_id, "i": ids[0]})
+        if row is not None:
+            heads[row[0]] = (row[1], row[2], row[3])
+    else:
+        for part in chunks(ids):
+            rows = conn.execute(_some_heads, {"o": org_id, "ids": list(part)})
+            heads.update((r[0], (r[1], r[2], r[3])) for r in rows)
+    missing = [i for i in ids if i not in heads]
+    _new_head.executemany(
+        conn,
+        [
+            {"org_id": org_id, "item_id": i, "seq": 0, "movement_id": None, "hash": genesis}
+            for i in missing
+        ],
+    )
+    heads.update((i, (0, None, genesis)) for i in missing)
+    return heads
+
+
+_update_head = Prepared(
+    lambda _: (
+        update(chain_heads)
+        .where(chain_heads.c.org_id == bindparam("o"), chain_heads.c.item_id == bindparam("i"))
+        .values(seq=bindparam("seq"), movement_id=bindparam("m"), hash=bindparam("h"))
+    )
 )
 
 
 def save_chain_heads(
     conn: Connection, org_id: int, heads: dict[int, tuple[int, int | None, str]]
 ) -> None:
-    conn.execute(
-        _update_head,
+    _update_head.executemany(
+        conn,
         [{"o": org_id, "i": i, "seq": s, "m": m, "h": h} for i, (s, m, h) in sorted(heads.items())],
     )
+
+
+_next_ids = Prepared(
+    lambda _: text("SELECT nextval('movement_id_seq') FROM generate_series(1, :n)")
+)
+_max_id = Prepared(lambda _: text("SELECT COALESCE(MAX(id), 0) FROM movements"))
 
 
 def allocate_ids(conn: Connection, n: int) -> list[int]:
     """Movement ids for a posting. The id is hashed, so it is known before the insert."""
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(
-            text("SELECT nextval('movement_id_seq') FROM generate_series(1, :n)"), {"n": n}
-        )
-        return sorted(r[0] for r in rows)
+        return sorted(r[0] for r in _next_ids.all(conn, {"n": n}))
     # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so max(id) is stable.
-    start = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM movements")).scalar_one()
+    start = _max_id.first(conn, {})[0]
     return list(range(start + 1, start + n + 1))

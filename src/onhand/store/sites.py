@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from onhand.domain.locations import LocationKind, LocationRef, subtree_bounds
+from onhand.store.fastsql import Prepared
 from onhand.store.locking import chunks
 from onhand.store.tables import balances, locations
 
@@ -21,24 +22,42 @@ _ref_cols = (
 )
 
 
-def _ref(r: Row[Any]) -> LocationRef:
+def _ref(r: Any) -> LocationRef:
+    """From a row of ``_ref_cols`` (a Row or a driver tuple: read by position)."""
     return LocationRef(
-        id=r.id,
-        path=r.path,
-        kind=LocationKind(r.kind),
-        allow_negative=r.allow_negative,
-        active=r.active,
-        warehouse_id=r.warehouse_id,
+        id=r[0],
+        path=r[1],
+        kind=LocationKind(r[2]),
+        allow_negative=bool(r[3]),
+        active=bool(r[4]),
+        warehouse_id=r[5],
     )
+
+
+_location_by_path = Prepared(
+    lambda _: select(*_ref_cols).where(
+        locations.c.org_id == bindparam("o"), locations.c.path == bindparam("p")
+    )
+)
+_locations_by_path = select(*_ref_cols).where(
+    locations.c.org_id == bindparam("o"), locations.c.path.in_(bindparam("paths", expanding=True))
+)
 
 
 def location_refs_by_path(
     conn: Connection, org_id: int, paths: Sequence[str]
 ) -> dict[str, LocationRef]:
+    wanted = sorted(set(paths))
     found: dict[str, LocationRef] = {}
-    for part in chunks(sorted(set(paths))):
-        q = select(*_ref_cols).where(locations.c.org_id == org_id, locations.c.path.in_(part))
-        found.update((r.path, _ref(r)) for r in conn.execute(q))
+    if len(wanted) <= 2:  # a single movement: one indexed lookup each
+        for path in wanted:
+            row = _location_by_path.first(conn, {"o": org_id, "p": path})
+            if row is not None:
+                found[row[1]] = _ref(row)
+        return found
+    for part in chunks(wanted):
+        rows = conn.execute(_locations_by_path, {"o": org_id, "paths": list(part)})
+        found.update((r[1], _ref(r)) for r in rows)
     return found
 
 

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from onhand.domain.errors import Conflict
 
+T = TypeVar("T")
+# Most callers a shared SQLite write transaction serves (bounds one transaction's size).
+GROUP_MAX = 64
+
 
 class UnitOfWork:
     """A database transaction. Writers on SQLite take the write lock at BEGIN."""
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
+    def __init__(
+        self, engine: Engine, *, write: bool, write_lock: threading.RLock | None = None
+    ) -> None:
         self._engine = engine
         self._write = write
+        self._lock = write_lock if write else None
         self._committed = False
         self.conn: Connection
 
@@ -24,11 +34,22 @@ class UnitOfWork:
         return self._engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        conn = self._engine.connect()
-        if self._write:
-            conn = conn.execution_options(onhand_write=True)
-        self.conn = conn
-        conn.begin()
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            conn = self._engine.connect()
+            if self._write:
+                conn = conn.execution_options(onhand_write=True)
+            self.conn = conn
+            try:
+                conn.begin()  # a SQLite writer may time out here waiting for the write lock
+            except BaseException:
+                conn.close()  # __exit__ does not run when __enter__ raises
+                raise
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
         return self
 
     def commit(self) -> None:
@@ -49,6 +70,91 @@ class UnitOfWork:
                 self.conn.rollback()
         finally:
             self.conn.close()
+            if self._lock is not None:
+                self._lock.release()
+
+
+class _Job:
+    __slots__ = ("done", "error", "result", "work")
+
+    def __init__(self, work: Callable[[UnitOfWork], Any]) -> None:
+        self.work = work
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class _GroupCommit:
+    """SQLite group commit: concurrent write transactions share one commit, and one fsync.
+
+    SQLite takes one writer at a time and each commit waits for the disk. Callers queue their
+    work; whoever finds no transaction running becomes the leader, runs every queued piece of
+    work in one transaction, each in its own savepoint (so each commits or fails alone), commits
+    once and wakes the others. Nobody returns before the commit that holds their work, so an
+    acknowledged write is as durable as with one transaction each.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._cond = threading.Condition(threading.Lock())
+        self._queue: list[_Job] = []
+        self._busy = False
+        self._leader: int | None = None
+
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        if self._leader == threading.get_ident():
+            raise RuntimeError("a grouped write cannot start another grouped write")
+        job = _Job(work)
+        with self._cond:
+            self._queue.append(job)
+        while True:
+            with self._cond:
+                while self._busy and not job.done:
+                    self._cond.wait()
+                if job.done:
+                    break
+                self._busy = True
+                self._leader = threading.get_ident()
+                batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
+            try:
+                self._run(batch)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._leader = None
+                    self._cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        result: T = job.result
+        return result
+
+    def _run(self, batch: list[_Job]) -> None:
+        finished = False
+        failure: BaseException | None = None
+        try:
+            with self._db.writing() as uow:
+                for job in batch:
+                    # One job alone needs no savepoint: the transaction is its savepoint.
+                    savepoint = uow.conn.begin_nested() if len(batch) > 1 else None
+                    try:
+                        job.result = job.work(uow)
+                    except Exception as exc:
+                        if savepoint is not None:
+                            savepoint.rollback()
+                        job.error = exc
+                        continue
+                    if savepoint is not None:
+                        savepoint.commit()
+                if any(job.error is None for job in batch):
+                    uow.commit()
+            finished = True
+        except Exception as exc:  # the shared transaction failed: none of its work was kept
+            failure = exc
+        finally:
+            for job in batch:
+                if job.error is None and not finished:
+                    job.error = failure or RuntimeError("the write transaction was interrupted")
+                job.done = True
 
 
 class Database:
@@ -56,6 +162,11 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time. Waiting writers in this process queue on a lock instead
+        # of SQLite's busy handler, which polls with sleeps of up to 100 ms and leaves the write
+        # lock idle while they sleep. Other processes are still held off by BEGIN IMMEDIATE.
+        self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self._groups = _GroupCommit(self) if engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -65,7 +176,21 @@ class Database:
         return UnitOfWork(self.engine, write=False)
 
     def writing(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=True)
+        return UnitOfWork(self.engine, write=True, write_lock=self._write_lock)
+
+    def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run ``work(uow)`` in a write transaction and commit it; if it raises, nothing of it is
+        kept and the error is raised here. ``work`` must not call ``uow.commit()`` itself.
+
+        On SQLite, concurrent calls share a transaction and its commit (see _GroupCommit), each
+        in its own savepoint; this returns only after that commit.
+        """
+        if self._groups is not None:
+            return self._groups.run(work)
+        with self.writing() as uow:
+            result = work(uow)
+            uow.commit()
+            return result
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from onhand.api.deps import DB, BigId, CurrentActor
+from onhand.api.deps import DB, BearerToken, BigId, CurrentActor
 from onhand.api.schemas import (
     MovementCreate,
     MovementRead,
@@ -19,8 +19,9 @@ from onhand.api.schemas import (
     ReverseCreate,
 )
 from onhand.domain.errors import InvalidInput
-from onhand.services import postings, queries
+from onhand.services import accounts, postings, queries
 from onhand.services.common import not_found
+from onhand.store.unit_of_work import Database
 
 router = APIRouter(tags=["movements"])
 M = TypeVar("M", bound=BaseModel)
@@ -34,15 +35,34 @@ KeyHeader = Annotated[
 ]
 
 
-async def _parse(request: Request, model: type[M]) -> M:
+def _parse(body: bytes, model: type[M]) -> M:
     # Parse and validate in one pass (pydantic-core): a 10,000-line batch is the hot path.
-    body = await request.body()
     try:
         return model.model_validate_json(body or b"null")
     except ValidationError as exc:
         raise RequestValidationError(
             [dict(e) | {"loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from None
+
+
+def _authenticate_and_post(
+    db: Database,
+    token: str,
+    body: bytes,
+    model: type[MovementCreate | PostingCreate],
+    key: str | None,
+) -> postings.PostingResult:
+    """One worker-thread call per posting request: authenticate (first, so a bad token is a 401
+    whatever the body), validate the body, post."""
+    actor = accounts.authenticate(db, token)
+    parsed = _parse(body, model)
+    if isinstance(parsed, PostingCreate):
+        lines = [_line(m) for m in parsed.movements]
+    else:
+        lines = [_line(parsed)]
+    return postings.post_movements(
+        db, actor, lines, idempotency_key=_key(key, parsed.idempotency_key)
+    )
 
 
 def _line(m: PostingLine) -> postings.MovementInput:
@@ -109,17 +129,11 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
     responses=REPLAYED,
 )
 async def post_movement(
-    request: Request, response: Response, db: DB, actor: CurrentActor, key: KeyHeader = None
+    request: Request, response: Response, db: DB, token: BearerToken, key: KeyHeader = None
 ) -> Any:
     """Post one movement. 201 when posted; 200 with `replayed: true` for a retried key."""
-    body = await _parse(request, MovementCreate)
-    result = await run_in_threadpool(
-        postings.post_movements,
-        db,
-        actor,
-        [_line(body)],
-        idempotency_key=_key(key, body.idempotency_key),
-    )
+    body = await request.body()
+    result = await run_in_threadpool(_authenticate_and_post, db, token, body, MovementCreate, key)
     return _answer(result, response)
 
 
@@ -131,17 +145,11 @@ async def post_movement(
     responses=REPLAYED,
 )
 async def post_batch(
-    request: Request, response: Response, db: DB, actor: CurrentActor, key: KeyHeader = None
+    request: Request, response: Response, db: DB, token: BearerToken, key: KeyHeader = None
 ) -> Any:
     """Post up to 10,000 movements at once: all of them, or none with the first problem named."""
-    body = await _parse(request, PostingCreate)
-    result = await run_in_threadpool(
-        postings.post_movements,
-        db,
-        actor,
-        [_line(m) for m in body.movements],
-        idempotency_key=_key(key, body.idempotency_key),
-    )
+    body = await request.body()
+    result = await run_in_threadpool(_authenticate_and_post, db, token, body, PostingCreate, key)
     return _answer(result, response)
 
 

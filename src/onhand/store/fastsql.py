@@ -1,0 +1,124 @@
+"""Statements compiled once per database and run on the driver's cursor: the posting hot path.
+
+SQLAlchemy Core still writes the SQL (so it is right for SQLite and PostgreSQL alike) and its type
+processors still convert the parameters; only SQLAlchemy's per-call work is skipped (cache keys,
+parameter construction, result wrapping), which costs several times the SQL itself for the small
+statements a posting runs. The statements run inside the connection's current transaction, and
+driver errors are raised as SQLAlchemy's exceptions, so callers handle them as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import Executable
+
+
+class _Compiled:
+    __slots__ = ("defaults", "dialect", "names", "processors", "sql")
+
+    def __init__(self, stmt: Any, conn: Connection) -> None:
+        dialect = conn.dialect
+        compiled = stmt.compile(dialect=dialect)
+        self.dialect = dialect
+        self.sql: str = str(compiled)
+        self.names: tuple[str, ...] | None = (
+            tuple(compiled.positiontup or ()) if compiled.positional else None
+        )
+        self.processors: dict[str, Callable[[Any], Any]] = {}
+        # Values the statement carries itself (literals); the caller supplies the rest.
+        self.defaults: dict[str, Any] = {}
+        for name, bind in compiled.binds.items():
+            proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if proc is not None:
+                self.processors[name] = proc
+            if not bind.required:
+                self.defaults[name] = bind.effective_value
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        if self.defaults:
+            values = self.defaults | dict(values)
+        procs = self.processors
+        if procs:
+            values = {k: (procs[k](v) if k in procs else v) for k, v in values.items()}
+        if self.names is None:
+            return values
+        return tuple([values[n] for n in self.names])
+
+    def many(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        procs = self.processors
+        names = self.names
+        memo: dict[str, dict[Any, Any]] = {k: {} for k in procs}
+        out = []
+        defaults = self.defaults
+        for row in rows:
+            if defaults:
+                row = defaults | dict(row)
+            if procs:
+                row = dict(row)
+                for k, proc in procs.items():
+                    if k in row:
+                        v = row[k]
+                        seen = memo[k]
+                        if v in seen:
+                            row[k] = seen[v]
+                        else:
+                            row[k] = seen[v] = proc(v)
+            out.append(row if names is None else tuple([row[n] for n in names]))
+        return out
+
+
+class Prepared:
+    """A statement built per database (``build(dialect_name)``), compiled once, run raw."""
+
+    __slots__ = ("_build", "_compiled")
+
+    def __init__(self, build: Callable[[str], Executable]) -> None:
+        self._build = build
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _for(self, conn: Connection) -> _Compiled:
+        name = conn.dialect.name
+        compiled = self._compiled.get(name)
+        if compiled is None:
+            compiled = self._compiled[name] = _Compiled(self._build(name), conn)
+        return compiled
+
+    def execute(self, conn: Connection, values: Mapping[str, Any]) -> Any:
+        """Run once; returns the driver's cursor (fetch from it, read its rowcount)."""
+        c = self._for(conn)
+        params = c.params(values)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(c.sql, params)
+        except c.dialect.loaded_dbapi.Error as exc:
+            raise _wrap(c, params, exc) from exc
+        return cursor
+
+    def first(self, conn: Connection, values: Mapping[str, Any]) -> Any:
+        # fetchall: a statement left half-read would stay in progress until the cursor is freed.
+        rows = self.execute(conn, values).fetchall()
+        return rows[0] if rows else None
+
+    def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
+        return list(self.execute(conn, values).fetchall())
+
+    def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run once per row; returns the number of rows changed."""
+        if not rows:
+            return 0
+        c = self._for(conn)
+        params = c.many(rows)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(c.sql, params)
+        except c.dialect.loaded_dbapi.Error as exc:
+            raise _wrap(c, params, exc) from exc
+        return int(cursor.rowcount)
+
+
+def _wrap(c: _Compiled, params: Any, exc: Exception) -> BaseException:
+    return DBAPIError.instance(c.sql, params, exc, c.dialect.loaded_dbapi.Error, dialect=c.dialect)
