@@ -262,6 +262,17 @@ def test_a_user_restricted_to_a_warehouse_posts_only_there(site: Tenant) -> None
     r = clerk.http.get("/stock/locations", params={"path": "WH2"})
     assert_problem(r, 403, "warehouse_not_allowed")
     assert site.total("A") == 21
+    seen = clerk.http.get("/stock/items/A").json()
+    assert {line["location"] for line in seen["lines"]} == {"WH1/B1"}
+    assert seen["total"] == "11"
+
+
+def test_a_user_reads_their_own_account_but_only_admins_read_others(site: Tenant) -> None:
+    clerk = site.user("clerk")
+    other = site.user("auditor")
+    assert clerk.http.get(f"/users/{clerk.user_id}").json()["role"] == "clerk"
+    assert_problem(clerk.http.get(f"/users/{other.user_id}"), 403, "permission_denied")
+    assert site.http.get(f"/users/{other.user_id}").json()["role"] == "auditor"
 
 
 def test_a_restricted_manager_changes_locations_only_in_their_warehouse(site: Tenant) -> None:

@@ -25,7 +25,15 @@ TOKEN_PREFIX = "onh_"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@\-]{1,63}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{1,63}$")
 # A hash to verify against when the user does not exist, so timing does not reveal usernames.
-_DUMMY_HASH = _hasher.hash("not a real password")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    # Made on first login rather than at import: hashing costs every CLI start ~0.1-1 s.
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("not a real password")
+    return _dummy_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +187,7 @@ def login(db: Database, username: str, password: str, *, token_name: str = "logi
     with db.writing() as uow:
         user = accounts.user_by_username(uow.conn, username[:64])
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password[:256])
+            _hasher.verify(user.password_hash if user else _dummy(), password[:256])
         except (VerificationError, InvalidHashError):
             user = None
         if user is None or not user.active:
@@ -259,8 +267,9 @@ def create_user(
 
 
 def get_user(db: Database, actor: Actor, user_id: int) -> dict[str, Any]:
-    """One user of the actor's organisation."""
-    actor.require(Permission.READ)
+    """One user of the actor's organisation: yourself, or anyone if you manage users."""
+    if user_id != actor.user_id:
+        actor.require(Permission.MANAGE_USERS)
     with db.reading() as uow:
         row = accounts.user_by_id(uow.conn, actor.org_id, user_id)
         if row is None:

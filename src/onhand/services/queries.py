@@ -78,6 +78,8 @@ def on_hand_by_item(
             lot_id=lot_id,
             stock_only=not include_virtual,
         )
+    # A user restricted to some warehouses sees the item only there (and in virtual locations).
+    rows = [r for r in rows if actor.may_touch_warehouse(r.warehouse_id)]
     total = sum(r.qty for r in rows if r.kind in ("internal", "transit"))
     return {
         "sku": item.sku,

@@ -61,6 +61,7 @@ def _detail(b: Any) -> Any:
             items.c.precision,
             locations.c.path,
             locations.c.kind,
+            locations.c.warehouse_id,
             lots.c.code.label("lot"),
             lots.c.expiry_date,
             serials.c.serial,
