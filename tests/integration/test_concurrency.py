@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from onhand.domain.errors import Conflict, IdempotencyConflict, InsufficientStock
+from onhand.domain.errors import Conflict, IdempotencyConflict, InsufficientStock, InvalidInput
 from onhand.services import items, locations, postings, queries
 from onhand.services.postings import MovementInput, PostingResult
 from onhand.services.verify import verify
@@ -333,3 +333,34 @@ def test_postings_of_other_items_go_ahead_while_one_item_is_mid_posting_on_postg
     finally:
         impatient.dispose()
         db.dispose()
+
+
+def test_deactivating_an_item_or_location_while_stock_arrives_never_strands_stock(
+    db: Database, writers: Database
+) -> None:
+    org = make_org(db)
+    add_item(db, org, "D")
+    add_locations(db, org, "WH1", "WH2")
+    wh2 = locations.get_location(db, org.actor, path="WH2")["id"]
+
+    def work(i: int) -> object:
+        if i == 0:
+            return items.deactivate_item(writers, org.actor, "D")
+        if i == 1:
+            return locations.update_location(writers, org.actor, wh2, active=False)
+        destination = "WH1" if i % 2 else "WH2"
+        return postings.post_movements(writers, org.actor, [move("D", "@supplier", destination)])
+
+    outcomes = race(12, work)
+    for outcome in outcomes:
+        assert not isinstance(outcome, Exception) or isinstance(outcome, Conflict | InvalidInput)
+    stock = queries.on_hand_by_item(db, org.actor, "D")
+    item_active = items.get_item(db, org.actor, "D")["active"]
+    wh2_active = locations.get_location(db, org.actor, location_id=wh2)["active"]
+    if not item_active:
+        assert stock["total"] == 0
+    if not wh2_active:
+        assert all(line["location"] != "WH2" for line in stock["lines"])
+    posted = sum(isinstance(o, PostingResult) for o in outcomes)
+    assert stock["total"] == posted
+    assert verify(db).ok

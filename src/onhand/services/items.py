@@ -20,7 +20,7 @@ from onhand.domain.items import (
 )
 from onhand.domain.quantities import check_money, from_micro, to_micro
 from onhand.services.common import not_found, utcnow
-from onhand.store import accounts, catalog
+from onhand.store import accounts, catalog, locking, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 # Fields whose change would reinterpret existing movements.
@@ -213,6 +213,9 @@ def update_item(db: Database, actor: Actor, sku: str, changes: dict[str, Any]) -
         row = catalog.item_by_sku(uow.conn, actor.org_id, sku)
         if row is None:
             raise not_found("SKU", sku)
+        # Postings share-lock the item: wait for those in flight, then re-read it.
+        locking.lock_for_change(uow.conn, tables.items, actor.org_id, row.id)
+        row = catalog.item_by_sku(uow.conn, actor.org_id, sku)
         current = ItemCreate(
             sku=row.sku,
             name=row.name,

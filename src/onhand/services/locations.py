@@ -10,7 +10,7 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import Conflict, Forbidden, InvalidInput
 from onhand.domain.locations import LocationKind, check_code, child_path
 from onhand.services.common import not_found, utcnow
-from onhand.store import accounts, sites
+from onhand.store import accounts, locking, sites, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 USER_KINDS = (LocationKind.INTERNAL, LocationKind.TRANSIT, LocationKind.SCRAP)
@@ -206,6 +206,9 @@ def update_location(
         row = sites.location_by_id(conn, org, location_id)
         if row is None:
             raise not_found("location", location_id)
+        # Postings share-lock the location: wait for those in flight before checking its stock.
+        locking.lock_for_change(conn, tables.locations, org, location_id)
+        row = sites.location_by_id(conn, org, location_id)
         if row.warehouse_id is None and (active is False or allow_negative is False):
             raise Conflict(
                 f"{row.path} is a virtual location and cannot be changed", code="virtual_location"

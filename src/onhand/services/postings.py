@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -239,6 +239,12 @@ def _resolve(
     item_map = catalog.item_refs_by_sku(conn, org, [line.sku for line in lines])
     paths = {line.from_location for line in lines} | {line.to_location for line in lines}
     loc_map = sites.location_refs_by_path(conn, org, list(paths))
+    gone_items, gone_locs = locking.hold_master_rows(
+        conn, [i.id for i in item_map.values()], [loc.id for loc in loc_map.values()]
+    )
+    if gone_items or gone_locs:  # deactivated since we read them
+        item_map = {k: replace(v, active=v.id not in gone_items) for k, v in item_map.items()}
+        loc_map = {k: replace(v, active=v.id not in gone_locs) for k, v in loc_map.items()}
     drafts = []
     many = len(lines) > 1
     for n, line in enumerate(lines, start=1):

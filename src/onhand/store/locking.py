@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from onhand.domain.movements import BalanceKey
 from onhand.domain.quantities import BALANCE_LIMIT
 from onhand.store.fastsql import Prepared
-from onhand.store.tables import balances, chain_heads, serials
+from onhand.store.tables import balances, chain_heads, items, locations, serials
 
 CHUNK = 500
 
@@ -327,3 +327,37 @@ def allocate_ids(conn: Connection, n: int) -> list[int]:
     # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so max(id) is stable.
     start = _max_id.first(conn, {})[0]
     return list(range(start + 1, start + n + 1))
+
+
+def hold_master_rows(
+    conn: Connection, item_ids: Iterable[int], location_ids: Iterable[int]
+) -> tuple[set[int], set[int]]:
+    """Share-lock the items and locations a posting uses; return those inactive under the lock.
+
+    On PostgreSQL a deactivation locks its row FOR UPDATE (see lock_for_change) before it checks
+    for stock, so either it waits for the posting and sees its stock, or the posting waits for it
+    and sees the row inactive. SQLite writers are already serialised: nothing to do.
+    """
+    if conn.dialect.name != "postgresql":
+        return set(), set()
+    inactive: list[set[int]] = [set(), set()]
+    for n, (table, ids) in enumerate(((items, item_ids), (locations, location_ids))):
+        for part in chunks(sorted(set(ids))):
+            q = (
+                select(table.c.id, table.c.active)
+                .where(table.c.id.in_(part))
+                .order_by(table.c.id)
+                .with_for_update(key_share=True)
+            )
+            inactive[n].update(r.id for r in conn.execute(q) if not r.active)
+    return inactive[0], inactive[1]
+
+
+def lock_for_change(conn: Connection, table: Any, org_id: int, row_id: int) -> None:
+    """Lock an item or location row before changing it (PostgreSQL; see hold_master_rows)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            select(table.c.id)
+            .where(table.c.org_id == org_id, table.c.id == row_id)
+            .with_for_update()
+        ).all()
