@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError as DBAPIOperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onhand.domain.errors import OnhandError
@@ -23,6 +24,7 @@ STATUS = {
     "unauthenticated": 401,
     "forbidden": 403,
     "too_large": 413,
+    "unavailable": 503,
 }
 TITLES = {
     400: "Malformed request",
@@ -34,6 +36,7 @@ TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid request",
+    503: "Service unavailable",
     500: "Internal error",
 }
 
@@ -138,6 +141,14 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed(req))
         return response
+
+    @app.exception_handler(DBAPIOperationalError)
+    async def _database(req: Request, exc: DBAPIOperationalError) -> JSONResponse:
+        # The database is down, restarting or out of connections: not the request's fault.
+        log.warning("database unavailable on %s %s: %s", req.method, req.url.path, exc.orig)
+        return problem(
+            503, "database_unavailable", "the database cannot be reached right now; retry shortly"
+        )
 
     @app.exception_handler(Exception)
     async def _bug(req: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - a bug

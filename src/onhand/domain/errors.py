@@ -61,6 +61,13 @@ class Forbidden(OnhandError):
     code = "forbidden"
 
 
+class Unavailable(OnhandError):
+    """A passing condition (a busy or unreachable database): retrying later may succeed (503)."""
+
+    kind = "unavailable"
+    code = "unavailable"
+
+
 class TooLarge(OnhandError):
     kind = "too_large"
     code = "payload_too_large"

@@ -18,6 +18,7 @@ from onhand.domain.errors import (
     IdempotencyConflict,
     InsufficientStock,
     InvalidInput,
+    Unavailable,
 )
 from onhand.domain.items import ItemRef, Tracking
 from onhand.domain.locations import STOCK_KINDS, LocationRef
@@ -143,9 +144,14 @@ def _post_all(
                 raise Conflict(
                     "a concurrent change conflicted with this posting; retry", code="write_conflict"
                 ) from exc
-        except OperationalError:  # deadlock or serialisation failure on PostgreSQL
+        except OperationalError as exc:
+            # PostgreSQL: a deadlock or serialisation failure, worth a retry. SQLite: the write
+            # lock was not free within the busy timeout; retrying would only wait longer.
             if attempt == RETRIES - 1 or db.dialect != "postgresql":
-                raise
+                raise Unavailable(
+                    "the database is too busy to take this posting now; retry shortly",
+                    code="database_busy",
+                ) from exc
     raise AssertionError("unreachable")
 
 
