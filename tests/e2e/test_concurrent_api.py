@@ -15,14 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from onhand.services.verify import verify
 from onhand.store import tables
 from onhand.store.engine import make_engine
 from onhand.store.migrate import upgrade
 from onhand.store.unit_of_work import Database
-from tests.conftest import PG_SKIP, Org, Server, make_org, pg_admin_url, start_server
+from tests.conftest import Org, Server, make_org, pg_schema, start_server
 
 PROBLEM = "application/problem+json"
 
@@ -67,21 +67,8 @@ def fresh_database_url(backend: str, work: Path) -> Iterator[str]:
     if backend == "sqlite":
         yield f"sqlite:///{work / 'onhand.db'}"
         return
-    base = pg_admin_url()
-    if not base:
-        pytest.skip(PG_SKIP)
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1)
-    schema = f"conc_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with pg_schema("conc") as url:
+        yield url
 
 
 @pytest.fixture
