@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,13 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from onhand.store import tables
 from onhand.store.engine import make_engine
 from onhand.store.migrate import upgrade
 from onhand.store.unit_of_work import Database
-from tests.conftest import PG_SKIP, Org, free_port, make_org, pg_admin_url
+from tests.conftest import Org, free_port, make_org, pg_schema
 
 PROBLEM = "application/problem+json"
 # Tables whose rows belong to one organisation: a refused request must leave them all unchanged.
@@ -104,34 +105,21 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """A server process on a fresh SQLite file or a fresh PostgreSQL schema, for the session."""
     work = tmp_path_factory.mktemp(f"api-{request.param}")
-    admin = None
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        url = f"sqlite:///{work / 'onhand.db'}"
-    else:
-        base = pg_admin_url()
-        if not base:
-            pytest.skip(PG_SKIP)
-        base = base.replace("postgresql://", "postgresql+psycopg://", 1)
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        sep = "&" if "?" in base else "?"
-        url = f"{base}{sep}options=-csearch_path%3D{schema}"
-    engine = make_engine(url, sqlite_synchronous="NORMAL")
-    upgrade(engine)
-    db = Database(engine)
-    log = work / "server.log"
-    proc, served = _launch(url, log)
-    try:
-        yield Api(url=served, backend=request.param, db=db, log=log, process=proc)
-    finally:
-        _stop(proc)
-        db.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            admin.dispose()
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{work / 'onhand.db'}"
+        else:
+            url = stack.enter_context(pg_schema("e2e"))
+        engine = make_engine(url, sqlite_synchronous="NORMAL")
+        upgrade(engine)
+        db = Database(engine)
+        log = work / "server.log"
+        proc, served = _launch(url, log)
+        try:
+            yield Api(url=served, backend=request.param, db=db, log=log, process=proc)
+        finally:
+            _stop(proc)
+            db.dispose()
 
 
 @pytest.fixture(autouse=True)
