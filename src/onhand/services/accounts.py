@@ -163,12 +163,22 @@ def create_organisation(
     return NewOrganisation(org_id=org_id, admin_user_id=user_id, token=token.token)
 
 
-def authenticate(db: Database, token: str) -> Actor:
-    """The actor behind a bearer token; revoked, expired or unknown tokens are refused alike."""
+def _check_token_shape(token: str) -> None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise Unauthenticated("the API token is not valid", code="invalid_token")
+
+
+def authenticate(db: Database, token: str) -> Actor:
+    """The actor behind a bearer token; revoked, expired or unknown tokens are refused alike."""
+    _check_token_shape(token)
     with db.reading() as uow:
-        row = accounts.token_owner(uow.conn, hash_token(token), utcnow())
+        return authenticate_in(uow, token)
+
+
+def authenticate_in(uow: UnitOfWork, token: str) -> Actor:
+    """authenticate, inside a transaction the caller already holds (one indexed lookup)."""
+    _check_token_shape(token)
+    row = accounts.token_owner(uow.conn, hash_token(token), utcnow())
     if row is None or row.revoked or not row.active:
         raise Unauthenticated("the API token is not valid", code="invalid_token")
     if row.expired:

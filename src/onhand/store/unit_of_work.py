@@ -75,28 +75,33 @@ class UnitOfWork:
 
 
 class _Job:
-    __slots__ = ("done", "error", "result", "work")
+    __slots__ = ("done", "error", "result", "wake", "work")
 
     def __init__(self, work: Callable[[UnitOfWork], Any]) -> None:
         self.work = work
         self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
+        # Held until the job is done, or until its thread is handed the lead: releasing it wakes
+        # exactly that thread (a shared condition would wake every waiting writer every time).
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class _GroupCommit:
     """SQLite group commit: concurrent write transactions share one commit, and one fsync.
 
     SQLite takes one writer at a time and each commit waits for the disk. Callers queue their
-    work; whoever finds no transaction running becomes the leader, runs every queued piece of
-    work in one transaction, each in its own savepoint (so each commits or fails alone), commits
-    once and wakes the others. Nobody returns before the commit that holds their work, so an
-    acknowledged write is as durable as with one transaction each.
+    work; a caller that finds no transaction running becomes the leader: it runs the queued work
+    in one transaction, each piece in its own savepoint (so each commits or fails alone), commits
+    once, wakes the callers whose work it ran, and hands the lead to the next caller waiting.
+    Nobody returns before the commit that holds their work, so an acknowledged write is as
+    durable as with one transaction each.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()
         self._queue: list[_Job] = []
         self._busy = False
         self._leader: int | None = None
@@ -105,46 +110,60 @@ class _GroupCommit:
         if self._leader == threading.get_ident():
             raise RuntimeError("a grouped write cannot start another grouped write")
         job = _Job(work)
-        with self._cond:
+        with self._mutex:
             self._queue.append(job)
-        while True:
-            with self._cond:
-                while self._busy and not job.done:
-                    self._cond.wait()
-                if job.done:
-                    break
-                self._busy = True
-                self._leader = threading.get_ident()
-                batch, self._queue = self._queue[:GROUP_MAX], self._queue[GROUP_MAX:]
-            try:
-                self._run(batch)
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._leader = None
-                    self._cond.notify_all()
+            leading = not self._busy
+            self._busy = True
+        if not leading:
+            job.wake.acquire()  # done by a leader, or handed the lead
+        if not job.done:
+            self._lead(job)
         if job.error is not None:
             raise job.error
         result: T = job.result
         return result
+
+    def _lead(self, job: _Job) -> None:
+        self._leader = threading.get_ident()
+        try:
+            while not job.done:
+                with self._mutex:
+                    batch = self._queue[:GROUP_MAX]
+                    del self._queue[:GROUP_MAX]
+                try:
+                    self._run(batch)
+                finally:
+                    for other in batch:
+                        if other is not job:
+                            other.wake.release()
+        finally:
+            self._leader = None
+            with self._mutex:
+                if self._queue:
+                    self._queue[0].wake.release()  # its thread leads next; still busy
+                else:
+                    self._busy = False
 
     def _run(self, batch: list[_Job]) -> None:
         finished = False
         failure: BaseException | None = None
         try:
             with self._db.writing() as uow:
+                # One job alone needs no savepoint: the transaction is its savepoint. The
+                # savepoints go straight to the driver (SQLAlchemy's cost more than the SQL).
+                raw = uow.conn.connection.driver_connection if len(batch) > 1 else None
                 for job in batch:
-                    # One job alone needs no savepoint: the transaction is its savepoint.
-                    savepoint = uow.conn.begin_nested() if len(batch) > 1 else None
+                    if raw is not None:
+                        raw.execute("SAVEPOINT onhand_job")
                     try:
                         job.result = job.work(uow)
                     except Exception as exc:
-                        if savepoint is not None:
-                            savepoint.rollback()
+                        if raw is not None:
+                            _undo_job(uow, raw)
                         job.error = exc
                         continue
-                    if savepoint is not None:
-                        savepoint.commit()
+                    if raw is not None:
+                        raw.execute("RELEASE onhand_job")
                 if any(job.error is None for job in batch):
                     uow.commit()
             finished = True
@@ -155,6 +174,15 @@ class _GroupCommit:
                 if job.error is None and not finished:
                     job.error = failure or RuntimeError("the write transaction was interrupted")
                 job.done = True
+
+
+def _undo_job(uow: UnitOfWork, raw: Any) -> None:
+    # Savepoints the failed work left open through SQLAlchemy go first, innermost first, so
+    # that SQLAlchemy's idea of the transaction stays true; then the job's own.
+    while (nested := uow.conn.get_nested_transaction()) is not None:
+        nested.rollback()
+    raw.execute("ROLLBACK TO onhand_job")
+    raw.execute("RELEASE onhand_job")
 
 
 class Database:
