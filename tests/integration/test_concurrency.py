@@ -15,9 +15,14 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import OperationalError
 
-from onhand.domain.errors import Conflict, IdempotencyConflict, InsufficientStock, InvalidInput
+from onhand.domain.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InsufficientStock,
+    InvalidInput,
+    Unavailable,
+)
 from onhand.services import items, locations, postings, queries
 from onhand.services.postings import MovementInput, PostingResult
 from onhand.services.verify import verify
@@ -325,8 +330,9 @@ def test_postings_of_other_items_go_ahead_while_one_item_is_mid_posting_on_postg
                 impatient, org.actor, [move("FREE", "WH1", "@customer")]
             )
             assert not other.replayed
-            with pytest.raises(OperationalError):
+            with pytest.raises(Unavailable) as waited:
                 postings.post_movements(impatient, org.actor, [move("HELD", "WH1", "@customer")])
+            assert waited.value.code == "database_busy"
         assert on_hand(db, org, "FREE")["WH1"] == Decimal(9)
         assert on_hand(db, org, "HELD")["WH1"] == Decimal(10)
         assert_verified(db)
