@@ -347,7 +347,7 @@ def hold_master_rows(
                 select(table.c.id, table.c.active)
                 .where(table.c.id.in_(part))
                 .order_by(table.c.id)
-                .with_for_update(key_share=True)
+                .with_for_update(read=True, key_share=True)  # FOR KEY SHARE
             )
             inactive[n].update(r.id for r in conn.execute(q) if not r.active)
     return inactive[0], inactive[1]
