@@ -98,7 +98,7 @@ def verify_cmd(
     if not report.ok:
         raise typer.Exit(1)
     if checkpoint:
-        console.print(f"checkpoint {verify.checkpoint(db)} recorded")
+        _print_checkpoint(verify.checkpoint(db))
 
 
 @app.command("checkpoint")
@@ -106,8 +106,13 @@ def checkpoint_cmd() -> None:
     """Record a checkpoint over all chain heads (run `onhand verify` first) and print its id."""
     db = database()
     with handled():
-        cp_id = verify.checkpoint(db)
-    console.print(f"checkpoint {cp_id} recorded")
+        cp = verify.checkpoint(db)
+    _print_checkpoint(cp)
+
+
+def _print_checkpoint(cp: verify.Checkpoint) -> None:
+    console.print(f"checkpoint {cp.id} recorded: {cp.hash}")
+    console.print("Keep this hash outside the database: it vouches for every movement up to now.")
 
 
 def main(argv: list[str] | None = None) -> Any:

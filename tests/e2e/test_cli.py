@@ -80,7 +80,9 @@ def test_init_import_export_checkpoint_and_verify_from_the_command_line(tmp_path
     assert "2 organisations (acme, beta): choose one with --org" in ambiguous.stderr
 
     assert "OK" in ok(onhand(*db, "verify", cwd=tmp_path))
-    assert re.search(r"checkpoint \d+ recorded", ok(onhand(*db, "checkpoint", cwd=tmp_path)))
+    assert re.search(
+        r"checkpoint \d+ recorded: [0-9a-f]{64}", ok(onhand(*db, "checkpoint", cwd=tmp_path))
+    )
 
 
 def test_a_bad_import_file_exits_non_zero_with_each_problem_on_stderr(tmp_path: Path) -> None:

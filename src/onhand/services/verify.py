@@ -158,7 +158,13 @@ def _check_checkpoints(conn: object, report: VerifyReport) -> list[Finding]:
     return findings
 
 
-def checkpoint(db: Database) -> int:
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    id: int
+    hash: str  # keep a copy outside the database: it vouches for every chain up to here
+
+
+def checkpoint(db: Database) -> Checkpoint:
     """Record a checkpoint over all chain heads, linked to the previous checkpoint."""
     with db.writing() as uow:
         rows = verification.all_checkpoints(uow.conn)
@@ -166,12 +172,9 @@ def checkpoint(db: Database) -> int:
         heads = sorted(
             verification.heads(uow.conn, None).values(), key=lambda h: (h.org_id, h.item_id)
         )
+        digest = heads_digest(heads, prev)
         cp_id = verification.insert_checkpoint(
-            uow.conn,
-            now=utcnow(),
-            prev_hash=prev,
-            digest=heads_digest(heads, prev),
-            chain_heads_=heads,
+            uow.conn, now=utcnow(), prev_hash=prev, digest=digest, chain_heads_=heads
         )
         uow.commit()
-    return cp_id
+    return Checkpoint(id=cp_id, hash=digest)
