@@ -270,7 +270,7 @@ def _post(
         )
         digest_row = movement_hash(record)
         heads[draft.item.id] = (seq + 1, mid, digest_row)
-        rows.append(record._asdict() | {"hash": digest_row})
+        rows.append((*record, digest_row))
     ledger.insert_movements(conn, rows)
     locking.save_chain_heads(conn, org, heads)
     return PostingResult(posting_id=posting_id, idempotency_key=key, movement_ids=ids)

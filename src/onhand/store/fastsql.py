@@ -9,6 +9,7 @@ driver errors are raised as SQLAlchemy's exceptions, so callers handle them as b
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -71,14 +72,26 @@ class _Compiled:
         return out
 
 
+class _RowPlan:
+    """How to turn rows given as tuples in ``columns`` order into the driver's parameters."""
+
+    __slots__ = ("getter", "processed")
+
+    def __init__(self, c: _Compiled, columns: tuple[str, ...]) -> None:
+        order = [columns.index(n) for n in c.names] if c.names is not None else None
+        self.getter = operator.itemgetter(*order) if order is not None else None
+        self.processed = [(columns.index(k), p) for k, p in c.processors.items() if k in columns]
+
+
 class Prepared:
     """A statement built per database (``build(dialect_name)``), compiled once, run raw."""
 
-    __slots__ = ("_build", "_compiled")
+    __slots__ = ("_build", "_compiled", "_plans")
 
     def __init__(self, build: Callable[[str], Executable]) -> None:
         self._build = build
         self._compiled: dict[str, _Compiled] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], _RowPlan] = {}
 
     def _for(self, conn: Connection) -> _Compiled:
         name = conn.dialect.name
@@ -105,6 +118,42 @@ class Prepared:
 
     def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
         return list(self.execute(conn, values).fetchall())
+
+    def executemany_rows(
+        self, conn: Connection, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+    ) -> int:
+        """executemany for rows given as tuples in ``columns`` order (no dict per row)."""
+        if not rows:
+            return 0
+        c = self._for(conn)
+        plan = self._plans.get((c.dialect.name, columns))
+        if plan is None:
+            plan = self._plans[(c.dialect.name, columns)] = _RowPlan(c, columns)
+        if plan.processed:
+            # A value repeats often (one recorded_at per posting): convert each one once.
+            memos: list[dict[Any, Any]] = [{} for _ in plan.processed]
+            fixed = []
+            for row in rows:
+                values = list(row)
+                for (i, proc), memo in zip(plan.processed, memos, strict=True):
+                    v = values[i]
+                    if v is not None:
+                        got = memo.get(v)
+                        if got is None:
+                            got = memo[v] = proc(v)
+                        values[i] = got
+                fixed.append(values)
+            rows = fixed
+        if plan.getter is not None:
+            params: list[Any] = list(map(plan.getter, rows))
+        else:
+            params = [dict(zip(columns, row, strict=True)) for row in rows]
+        cursor = conn.connection.cursor()
+        try:
+            cursor.executemany(c.sql, params)
+        except c.dialect.loaded_dbapi.Error as exc:
+            raise _wrap(c, params, exc) from exc
+        return int(cursor.rowcount)
 
     def executemany(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
         """Run once per row; returns the number of rows changed."""

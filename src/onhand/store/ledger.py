@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, bindparam, insert, select
 from sqlalchemy.orm import aliased
 
+from onhand.domain.chain import MovementRecord
 from onhand.store.fastsql import Prepared
 from onhand.store.tables import items, locations, lots, movements, postings, serials
 
@@ -78,9 +79,13 @@ _insert_movements = Prepared(
 )
 
 
-def insert_movements(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Append movement rows; each row names every column of ``movements``."""
-    _insert_movements.executemany(conn, rows)
+# The order of the rows insert_movements takes: a MovementRecord's fields, then the hash.
+MOVEMENT_COLUMNS: tuple[str, ...] = (*MovementRecord._fields, "hash")
+
+
+def insert_movements(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Append movement rows, each a tuple in MOVEMENT_COLUMNS order."""
+    _insert_movements.executemany_rows(conn, MOVEMENT_COLUMNS, rows)
 
 
 _src = aliased(locations, name="src")
