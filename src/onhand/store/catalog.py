@@ -174,6 +174,14 @@ def item_stock_in_stock_locations(conn: Connection, org_id: int, item_id: int) -
 # Lots -------------------------------------------------------------------------------------------
 
 
+_ONE_BY_CODE = {
+    table.name: select(table).where(
+        table.c.org_id == bindparam("o"), table.c.item_id == bindparam("i"), code == bindparam("c")
+    )
+    for table, code in ((lots, lots.c.code), (serials, serials.c.serial))
+}
+
+
 def _by_item_and_code(
     conn: Connection, table: Any, code_col: Any, org_id: int, pairs: Sequence[tuple[int, str]]
 ) -> dict[tuple[int, str], Row[Any]]:
@@ -183,7 +191,12 @@ def _by_item_and_code(
     many lot-tracked items slow); both databases look each pair up in the unique index.
     """
     found: dict[tuple[int, str], Row[Any]] = {}
-    for part in chunks(sorted(set(pairs))):
+    wanted = sorted(set(pairs))
+    if len(wanted) == 1:  # one lot or serial (a single movement): a statement built once
+        ((item_id, code),) = wanted
+        row = conn.execute(_ONE_BY_CODE[table.name], {"o": org_id, "i": item_id, "c": code}).first()
+        return {} if row is None else {(item_id, code): row}
+    for part in chunks(wanted):
         params: dict[str, Any] = {"org_id": org_id}
         rows = []
         for n, (item_id, code) in enumerate(part):

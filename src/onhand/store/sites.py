@@ -39,6 +39,12 @@ _location_by_path = Prepared(
         locations.c.org_id == bindparam("o"), locations.c.path == bindparam("p")
     )
 )
+_two_locations_by_path = Prepared(
+    lambda _: select(*_ref_cols).where(
+        locations.c.org_id == bindparam("o"),
+        locations.c.path.in_([bindparam("p"), bindparam("q")]),
+    )
+)
 _locations_by_path = select(*_ref_cols).where(
     locations.c.org_id == bindparam("o"), locations.c.path.in_(bindparam("paths", expanding=True))
 )
@@ -49,12 +55,12 @@ def location_refs_by_path(
 ) -> dict[str, LocationRef]:
     wanted = sorted(set(paths))
     found: dict[str, LocationRef] = {}
-    if len(wanted) <= 2:  # a single movement: one indexed lookup each
-        for path in wanted:
-            row = _location_by_path.first(conn, {"o": org_id, "p": path})
-            if row is not None:
-                found[row[1]] = _ref(row)
-        return found
+    if len(wanted) == 2:  # a single movement's from and to: one statement
+        rows = _two_locations_by_path.all(conn, {"o": org_id, "p": wanted[0], "q": wanted[1]})
+        return {row[1]: _ref(row) for row in rows}
+    if len(wanted) == 1:
+        row = _location_by_path.first(conn, {"o": org_id, "p": wanted[0]})
+        return {} if row is None else {row[1]: _ref(row)}
     for part in chunks(wanted):
         rows = conn.execute(_locations_by_path, {"o": org_id, "paths": list(part)})
         found.update((r[1], _ref(r)) for r in rows)
