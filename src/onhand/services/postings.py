@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -136,21 +138,58 @@ def _may_post(actor: Actor, batches: list[tuple[str | None, list[MovementInput]]
         actor.require(Permission.REVERSE_MOVEMENTS)
 
 
-def _post_all(
-    db: Database, who: Actor | str, batches: list[tuple[str | None, list[MovementInput]]]
-) -> list[PostingResult]:
+Batches = list[tuple[str | None, list[MovementInput]]]
+Work = Callable[[UnitOfWork], list[PostingResult]]
+
+
+def _post_all(db: Database, who: Actor | str, batches: Batches) -> list[PostingResult]:
     """Post ``batches`` in one transaction as ``who``: an actor, or an API token to
     authenticate inside that transaction."""
     try:
-        if isinstance(who, Actor):
-            _may_post(who, batches)
-        for _, lines in batches:
-            check_batch_size(len(lines))
-        given = [check_text(key, field="idempotency_key") for key, _ in batches]
+        work = _work(who, batches)
     except OnhandError:
         if isinstance(who, str):
             accounts.authenticate(db, who)  # a bad token is a 401 whatever else is wrong
         raise
+    for attempt in range(RETRIES):
+        try:
+            # On SQLite, concurrent postings share a commit (group commit): see Database.write.
+            return db.write(work)
+        except (IntegrityError, OperationalError) as exc:
+            _retry_or_raise(db, attempt, exc)
+    raise AssertionError("unreachable")
+
+
+async def post_movements_for_token_async(
+    db: Database,
+    token: str,
+    lines: list[MovementInput],
+    *,
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """post_movements_for_token for an event loop: the request waits for its (shared) commit
+    without holding a worker thread."""
+    batches: Batches = [(idempotency_key, lines)]
+    try:
+        work = _work(token, batches)
+    except OnhandError:
+        await asyncio.to_thread(accounts.authenticate, db, token)  # a bad token is a 401 first
+        raise
+    for attempt in range(RETRIES):
+        try:
+            return (await db.write_async(work))[0]
+        except (IntegrityError, OperationalError) as exc:
+            _retry_or_raise(db, attempt, exc)
+    raise AssertionError("unreachable")
+
+
+def _work(who: Actor | str, batches: Batches) -> Work:
+    """Check what can be checked outside a transaction; return the posting's transaction work."""
+    if isinstance(who, Actor):
+        _may_post(who, batches)
+    for _, lines in batches:
+        check_batch_size(len(lines))
+    given = [check_text(key, field="idempotency_key") for key, _ in batches]
     # A generated key is new by construction: no need to look it up.
     fresh = [key is None for key in given]
     keys = [key or f"auto:{uuid.uuid4()}" for key in given]
@@ -166,25 +205,24 @@ def _post_all(
             for key, (_, lines), digest, new in zip(keys, batches, digests, fresh, strict=True)
         ]
 
-    for attempt in range(RETRIES):
-        try:
-            # On SQLite, concurrent postings share a commit (group commit): see Database.write.
-            return db.write(work)
-        except IntegrityError as exc:
-            # A concurrent posting won the race for this key, a lot, or a reversal.
-            if attempt == RETRIES - 1:
-                raise Conflict(
-                    "a concurrent change conflicted with this posting; retry", code="write_conflict"
-                ) from exc
-        except OperationalError as exc:
-            # PostgreSQL: a deadlock or serialisation failure, worth a retry. SQLite: the write
-            # lock was not free within the busy timeout; retrying would only wait longer.
-            if attempt == RETRIES - 1 or db.dialect != "postgresql":
-                raise Unavailable(
-                    "the database is too busy to take this posting now; retry shortly",
-                    code="database_busy",
-                ) from exc
-    raise AssertionError("unreachable")
+    return work
+
+
+def _retry_or_raise(db: Database, attempt: int, exc: Exception) -> None:
+    if isinstance(exc, IntegrityError):
+        # A concurrent posting won the race for this key, a lot, or a reversal.
+        if attempt == RETRIES - 1:
+            raise Conflict(
+                "a concurrent change conflicted with this posting; retry", code="write_conflict"
+            ) from exc
+        return
+    # PostgreSQL: a deadlock or serialisation failure, worth a retry. SQLite: the write lock
+    # was not free within the busy timeout; retrying would only wait longer.
+    if attempt == RETRIES - 1 or db.dialect != "postgresql":
+        raise Unavailable(
+            "the database is too busy to take this posting now; retry shortly",
+            code="database_busy",
+        ) from exc
 
 
 def _post(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import queue
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -75,74 +78,123 @@ class UnitOfWork:
 
 
 class _Job:
-    __slots__ = ("done", "error", "result", "wake", "work")
+    __slots__ = ("error", "future", "loop", "result", "wake", "work")
 
-    def __init__(self, work: Callable[[UnitOfWork], Any]) -> None:
+    def __init__(
+        self,
+        work: Callable[[UnitOfWork], Any],
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[Any] | None = None,
+    ) -> None:
         self.work = work
-        self.done = False
         self.result: Any = None
         self.error: BaseException | None = None
-        # Held until the job is done, or until its thread is handed the lead: releasing it wakes
-        # exactly that thread (a shared condition would wake every waiting writer every time).
-        self.wake = threading.Lock()
-        self.wake.acquire()
+        # A thread waits on ``wake`` (held until the job is settled); a coroutine on ``future``.
+        self.loop, self.future = loop, future
+        self.wake: threading.Lock | None = None
+        if future is None:
+            self.wake = threading.Lock()
+            self.wake.acquire()
+
+    def settle(self) -> None:
+        if self.wake is not None:
+            self.wake.release()
+            return
+        assert self.loop is not None
+        with contextlib.suppress(RuntimeError):  # the event loop is gone: nobody waits any more
+            self.loop.call_soon_threadsafe(_settle_future, self)
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+def _settle_future(job: _Job) -> None:
+    future = job.future
+    if future is None or future.done():  # the waiting request was cancelled
+        return
+    if job.error is not None:
+        future.set_exception(job.error)
+    else:
+        future.set_result(job.result)
+
+
+_STOP = _Job(lambda _uow: None)
 
 
 class _GroupCommit:
     """SQLite group commit: concurrent write transactions share one commit, and one fsync.
 
-    SQLite takes one writer at a time and each commit waits for the disk. Callers queue their
-    work; a caller that finds no transaction running becomes the leader: it runs the queued work
-    in one transaction, each piece in its own savepoint (so each commits or fails alone), commits
-    once, wakes the callers whose work it ran, and hands the lead to the next caller waiting.
-    Nobody returns before the commit that holds their work, so an acknowledged write is as
-    durable as with one transaction each.
+    SQLite takes one writer at a time and each commit waits for the disk. Writes are queued to
+    one writer thread, which takes everything waiting, runs it in one transaction, each piece
+    in its own savepoint (so each commits or fails alone), commits once and then answers each
+    caller: a thread is woken, a coroutine's future is resolved (so an API request waits for its
+    write without holding a worker thread). Nobody gets an answer before the commit that holds
+    their work, so an acknowledged write is as durable as with one transaction each.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._mutex = threading.Lock()
-        self._queue: list[_Job] = []
-        self._busy = False
-        self._leader: int | None = None
+        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+
+    def _submit(self, job: _Job) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._starting:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._serve, name="onhand-sqlite-writer", daemon=True
+                    )
+                    self._thread.start()
+        self._queue.put(job)
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
-        if self._leader == threading.get_ident():
+        if threading.current_thread() is self._thread:
             raise RuntimeError("a grouped write cannot start another grouped write")
         job = _Job(work)
-        with self._mutex:
-            self._queue.append(job)
-            leading = not self._busy
-            self._busy = True
-        if not leading:
-            job.wake.acquire()  # done by a leader, or handed the lead
-        if not job.done:
-            self._lead(job)
-        if job.error is not None:
-            raise job.error
-        result: T = job.result
+        self._submit(job)
+        assert job.wake is not None
+        job.wake.acquire()
+        result: T = job.outcome()
         return result
 
-    def _lead(self, job: _Job) -> None:
-        self._leader = threading.get_ident()
-        try:
-            while not job.done:
-                with self._mutex:
-                    batch = self._queue[:GROUP_MAX]
-                    del self._queue[:GROUP_MAX]
+    async def run_async(self, work: Callable[[UnitOfWork], T]) -> T:
+        loop = asyncio.get_running_loop()
+        job = _Job(work, loop=loop, future=loop.create_future())
+        self._submit(job)
+        assert job.future is not None
+        result: T = await job.future
+        return result
+
+    def stop(self) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._queue.put(_STOP)
+            thread.join(30)
+
+    def _serve(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                return
+            batch = [job]
+            while len(batch) < GROUP_MAX:
                 try:
-                    self._run(batch)
-                finally:
-                    for other in batch:
-                        if other is not job:
-                            other.wake.release()
-        finally:
-            self._leader = None
-            with self._mutex:
-                if self._queue:
-                    self._queue[0].wake.release()  # its thread leads next; still busy
-                else:
-                    self._busy = False
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    self._queue.put(_STOP)  # after this batch
+                    break
+                batch.append(more)
+            try:
+                self._run(batch)
+            finally:
+                for each in batch:
+                    each.settle()
 
     def _run(self, batch: list[_Job]) -> None:
         finished = False
@@ -173,7 +225,6 @@ class _GroupCommit:
             for job in batch:
                 if job.error is None and not finished:
                     job.error = failure or RuntimeError("the write transaction was interrupted")
-                job.done = True
 
 
 def _undo_job(uow: UnitOfWork, raw: Any) -> None:
@@ -206,6 +257,13 @@ class Database:
     def writing(self) -> UnitOfWork:
         return UnitOfWork(self.engine, write=True, write_lock=self._write_lock)
 
+    async def write_async(self, work: Callable[[UnitOfWork], T]) -> T:
+        """write, for an event loop: on SQLite the coroutine waits for the shared commit without
+        holding a thread; on PostgreSQL the work runs in a worker thread."""
+        if self._groups is not None:
+            return await self._groups.run_async(work)
+        return await asyncio.to_thread(self.write, work)
+
     def write(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run ``work(uow)`` in a write transaction and commit it; if it raises, nothing of it is
         kept and the error is raised here. ``work`` must not call ``uow.commit()`` itself.
@@ -221,6 +279,8 @@ class Database:
             return result
 
     def dispose(self) -> None:
+        if self._groups is not None:
+            self._groups.stop()
         self.engine.dispose()
 
 
