@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     raise RuntimeError(f"{url}: {r.status_code} {r.text[:200]}")
 
             http = {
+                # Floors measured in the same run: HTTP alone, then HTTP and token check.
+                "GET /health (no database, no token check)": timed(lambda i: get("/health"), n),
+                "GET /api/v1/me (token check only)": timed(lambda i: get("/api/v1/me"), n),
                 "GET /api/v1/stock/items/{sku}": timed(
                     lambda i: get(f"/api/v1/stock/items/{skus[i]}"), n
                 ),

@@ -17,7 +17,7 @@ import batch_posting
 import million
 import onhand_query
 import verify_1m
-from common import machine, print_table, save_json
+from common import machine, median, print_table, save_json
 
 TARGETS = {
     "api_ratio": 0.70,
@@ -46,8 +46,8 @@ def main() -> None:
 
     by_item = query["service"]["on hand by item (where is SKU x)"]
     by_item_http = query["http"]["GET /api/v1/stock/items/{sku}"]
-    batch_service = sorted(batch["service"])[len(batch["service"]) // 2]
-    batch_api = sorted(batch["api"])[len(batch["api"]) // 2]
+    batch_service = median(batch["service"])
+    batch_api = median(batch["api"])
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "NOT met"
@@ -72,10 +72,16 @@ def main() -> None:
             verdict(batch_api >= TARGETS["batch"]),
         ],
         [
-            f"on hand by item, p99, {ledger.movements:,} movements (service / HTTP)",
+            f"on hand by item, p99, {ledger.movements:,} movements, service layer",
             f"<= {TARGETS['query_p99_ms']:g} ms",
-            f"{by_item['p99']:.2f} / {by_item_http['p99']:.2f} ms",
-            verdict(max(by_item["p99"], by_item_http["p99"]) <= TARGETS["query_p99_ms"]),
+            f"{by_item['p99']:.2f} ms",
+            verdict(by_item["p99"] <= TARGETS["query_p99_ms"]),
+        ],
+        [
+            f"on hand by item, p99, {ledger.movements:,} movements, over HTTP",
+            f"<= {TARGETS['query_p99_ms']:g} ms",
+            f"{by_item_http['p99']:.2f} ms",
+            verdict(by_item_http["p99"] <= TARGETS["query_p99_ms"]),
         ],
         [
             f"onhand verify, {ledger.movements:,} movements",
