@@ -8,8 +8,9 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -23,8 +24,7 @@ from onhand.domain.errors import (
     OnhandError,
     Unavailable,
 )
-from onhand.domain.items import ItemRef, Tracking
-from onhand.domain.locations import STOCK_KINDS, LocationRef
+from onhand.domain.locations import LocationRef
 from onhand.domain.movements import (
     MovementDraft,
     check_batch_size,
@@ -35,12 +35,13 @@ from onhand.domain.movements import (
     net_deltas,
 )
 from onhand.domain.quantities import BALANCE_LIMIT, FACTOR, from_micro
-from onhand.services import accounts
+from onhand.services import accounts, posting_refs
 from onhand.services.common import not_found, utcnow
 from onhand.store import catalog, ledger, locking, sites, stock
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 RETRIES = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,12 @@ def _post_all(db: Database, who: Actor | str, batches: Batches) -> list[PostingR
         if isinstance(who, str):
             accounts.authenticate(db, who)  # a bad token is a 401 whatever else is wrong
         raise
+    return write_retrying(db, work)
+
+
+def write_retrying(db: Database, work: Callable[[UnitOfWork], T]) -> T:
+    """``db.write(work)``, run again when a concurrent writer won a race (the same idempotency
+    key, a new lot, a deadlock): for every use case whose transaction posts movements."""
     for attempt in range(RETRIES):
         try:
             # On SQLite, concurrent postings share a commit (group commit): see Database.write.
@@ -158,6 +165,18 @@ def _post_all(db: Database, who: Actor | str, batches: Batches) -> list[PostingR
         except (IntegrityError, OperationalError) as exc:
             _retry_or_raise(db, attempt, exc)
     raise AssertionError("unreachable")
+
+
+def post_in(
+    uow: UnitOfWork,
+    actor: Actor,
+    lines: list[MovementInput],
+    *,
+    idempotency_key: str | None = None,
+) -> PostingResult:
+    """post_movements inside a transaction the caller holds, so that a document's change and the
+    movements it posts commit together. Run the caller's work through ``write_retrying``."""
+    return _work(actor, [(idempotency_key, lines)])(uow)[0]
 
 
 async def post_movements_for_token_async(
@@ -256,8 +275,8 @@ def _post(
         count=len(drafts),
         now=now,
     )
-    lot_ids = _lot_ids(uow, actor, lines, drafts, now)
-    serial_ids = _serial_ids(uow, actor, drafts, now)
+    lot_ids = posting_refs.lot_ids(uow, actor, [x.expiry_date for x in lines], drafts, now)
+    serial_ids = posting_refs.serial_ids(uow, actor, drafts, now)
     legs = [
         leg_of(
             d,
@@ -279,7 +298,7 @@ def _post(
             if d.reverses_id is not None:
                 _check_not_reversed(uow, org, d.reverses_id)
         _raise_insufficient(uow, org, deltas, guarded, drafts, locs, lot_ids, serial_ids)
-    _move_serials(uow, org, drafts, serial_ids)
+    posting_refs.move_serials(uow, org, drafts, serial_ids)
     ids = locking.allocate_ids(conn, len(drafts))
     heads = locking.lock_chain_heads(conn, org, [d.item.id for d in drafts], GENESIS)
     rows = []
@@ -377,107 +396,6 @@ def _location(loc_map: dict[str, LocationRef], path: str, where: str, n: int) ->
             f"{where}location {path[:200]!r} not found", code="location_not_found", line=n
         )
     return loc
-
-
-def _lot_ids(
-    uow: UnitOfWork,
-    actor: Actor,
-    lines: list[MovementInput],
-    drafts: list[MovementDraft],
-    now: datetime,
-) -> dict[tuple[int, str], int]:
-    """Ids of the lots named, creating new ones (expiry given, or from the item's shelf life)."""
-    wanted: dict[tuple[int, str], tuple[ItemRef, date | None, datetime]] = {}
-    for n, (line, d) in enumerate(zip(lines, drafts, strict=True), start=1):
-        if not d.lot:
-            continue
-        item, expiry, effective = wanted.setdefault(
-            (d.item.id, d.lot), (d.item, line.expiry_date, d.effective_at)
-        )
-        # Every line that gives an expiry must agree, not only the first one naming the lot.
-        if line.expiry_date is not None and expiry is not None and line.expiry_date != expiry:
-            raise InvalidInput(
-                f"movement {n}: lot {d.lot!r} of {item.sku} is given two expiry dates in one "
-                f"posting ({expiry} and {line.expiry_date})",
-                code="lot_expiry_mismatch",
-                line=n,
-            )
-        if expiry is None:
-            wanted[(d.item.id, d.lot)] = (item, line.expiry_date, effective)
-    if not wanted:
-        return {}
-    conn, org = uow.conn, actor.org_id
-    found = catalog.lots_by_code(conn, org, list(wanted))
-    missing = []
-    for pair, (item, expiry, effective) in wanted.items():
-        if pair in found:
-            lot = found[pair]
-            if expiry and lot.expiry_date and lot.expiry_date != expiry:
-                raise InvalidInput(
-                    f"lot {pair[1]!r} of {item.sku} expires on {lot.expiry_date}, not {expiry}",
-                    code="lot_expiry_mismatch",
-                )
-            continue
-        if expiry is None and item.shelf_life_days:
-            expiry = (effective + timedelta(days=item.shelf_life_days)).date()
-        missing.append(
-            {
-                "org_id": org,
-                "item_id": item.id,
-                "code": pair[1],
-                "expiry_date": expiry,
-                "on_hold": False,
-                "created_at": now,
-                "created_by": actor.user_id,
-            }
-        )
-    if missing:
-        # Sorted: inserts of one new lot by two postings wait on each other like locks.
-        catalog.insert_lots(conn, sorted(missing, key=lambda r: (r["item_id"], r["code"])))
-        found = catalog.lots_by_code(conn, org, list(wanted))
-    return {pair: row.id for pair, row in found.items()}
-
-
-def _serial_ids(
-    uow: UnitOfWork, actor: Actor, drafts: list[MovementDraft], now: datetime
-) -> dict[tuple[int, str], int]:
-    pairs = {(d.item.id, d.serial) for d in drafts if d.serial}
-    if not pairs:
-        return {}
-    conn, org = uow.conn, actor.org_id
-    found = catalog.serials_by_code(conn, org, list(pairs))
-    missing = sorted(p for p in pairs if p not in found)
-    if missing:
-        catalog.insert_serials(conn, org, missing, now, actor.user_id)
-        found = catalog.serials_by_code(conn, org, list(pairs))
-    return {pair: row.id for pair, row in found.items()}
-
-
-def _move_serials(
-    uow: UnitOfWork, org: int, drafts: list[MovementDraft], serial_ids: dict[tuple[int, str], int]
-) -> None:
-    moves = [
-        (
-            serial_ids[(d.item.id, d.serial)],
-            d.source.id,
-            d.destination.id,
-            d.source.kind not in STOCK_KINDS,
-        )
-        for d in drafts
-        if d.item.tracking is Tracking.SERIAL and d.serial
-    ]
-    if not moves:
-        return
-    failed = set(locking.move_serials(uow.conn, org, moves))
-    for d in drafts:
-        if d.serial and serial_ids.get((d.item.id, d.serial)) in failed:
-            raise Conflict(
-                f"serial {d.serial!r} of {d.item.sku} is not at {d.source.path}",
-                code="serial_not_at_location",
-                sku=d.item.sku,
-                serial=d.serial,
-                location=d.source.path,
-            )
 
 
 def _raise_insufficient(
