@@ -1,4 +1,4 @@
-"""The schema. Quantities and money are BIGINT micro-units (10**-6) so both databases are exact.
+"""The core schema: tenants, accounts, master data and the ledger. Quantities and money are BIGINT micro-units (10**-6) so both databases are exact.
 
 Every table carries org_id so the schema can be distributed by organisation.
 """
@@ -55,15 +55,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _id() -> Column[int]:
+def id_column() -> Column[int]:
     return Column("id", Integer, primary_key=True)
 
 
-def _org() -> Column[int]:
+def org_column() -> Column[int]:
     return Column("org_id", Integer, ForeignKey("organisations.id"), nullable=False)
 
 
-def _created() -> list[Column[Any]]:
+def created_columns() -> list[Column[Any]]:
     return [
         Column("created_at", UTCDateTime, nullable=False),
         Column("created_by", Integer, nullable=True),
@@ -73,7 +73,7 @@ def _created() -> list[Column[Any]]:
 organisations = Table(
     "organisations",
     metadata,
-    _id(),
+    id_column(),
     Column("name", String(200), nullable=False),
     Column("slug", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -82,13 +82,13 @@ organisations = Table(
 users = Table(
     "users",
     metadata,
-    _id(),
-    _org(),
+    id_column(),
+    org_column(),
     Column("username", String(64), nullable=False, unique=True),
     Column("password_hash", String(200), nullable=False),
     Column("role", String(16), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
-    *_created(),
+    *created_columns(),
     CheckConstraint("role IN ('admin','manager','clerk','auditor')", name="role"),
 )
 
@@ -97,28 +97,28 @@ user_warehouses = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("location_id", Integer, ForeignKey("locations.id"), primary_key=True),
-    _org(),
+    org_column(),
 )
 
 api_tokens = Table(
     "api_tokens",
     metadata,
-    _id(),
-    _org(),
+    id_column(),
+    org_column(),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
     Column("name", String(100), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("prefix", String(16), nullable=False),
     Column("expires_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
-    *_created(),
+    *created_columns(),
 )
 
 items = Table(
     "items",
     metadata,
-    _id(),
-    _org(),
+    id_column(),
+    org_column(),
     Column("sku", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("category", String(100), nullable=True),
@@ -129,7 +129,7 @@ items = Table(
     Column("tracking", String(8), nullable=False),
     Column("shelf_life_days", Integer, nullable=True),
     Column("active", Boolean, nullable=False),
-    *_created(),
+    *created_columns(),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", Integer, nullable=True),
     UniqueConstraint("org_id", "sku"),
@@ -142,8 +142,8 @@ Index("ix_items_org_id_category", items.c.org_id, items.c.category)
 item_barcodes = Table(
     "item_barcodes",
     metadata,
-    _id(),
-    _org(),
+    id_column(),
+    org_column(),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
     Column("barcode", String(64), nullable=False),
     UniqueConstraint("org_id", "barcode"),
@@ -152,8 +152,8 @@ item_barcodes = Table(
 locations = Table(
     "locations",
     metadata,
-    _id(),
-    _org(),
+    id_column(),
+    org_column(),
     Column("parent_id", Integer, ForeignKey("locations.id"), nullable=True, index=True),
     # The root of the tree this location is in (itself for a root); NULL for virtual ones.
     Column("warehouse_id", Integer, nullable=True),
@@ -166,7 +166,7 @@ locations = Table(
     Column("kind", String(16), nullable=False),
     Column("allow_negative", Boolean, nullable=False),
     Column("active", Boolean, nullable=False),
-    *_created(),
+    *created_columns(),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", Integer, nullable=True),
     UniqueConstraint("org_id", "path"),
@@ -178,26 +178,26 @@ locations = Table(
 lots = Table(
     "lots",
     metadata,
-    _id(),
-    _org(),
+    id_column(),
+    org_column(),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
     Column("code", String(64), nullable=False),
     Column("expiry_date", Date, nullable=True),
     Column("on_hold", Boolean, nullable=False, default=False),
-    *_created(),
+    *created_columns(),
     UniqueConstraint("org_id", "item_id", "code"),
 )
 
 serials = Table(
     "serials",
     metadata,
-    _id(),
-    _org(),
+    id_column(),
+    org_column(),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
     Column("serial", String(64), nullable=False),
     # Where the unit is now (a projection of the ledger, updated in the posting transaction).
     Column("location_id", Integer, ForeignKey("locations.id"), nullable=True),
-    *_created(),
+    *created_columns(),
     UniqueConstraint("org_id", "item_id", "serial"),
 )
 
@@ -205,7 +205,7 @@ postings = Table(
     "postings",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    _org(),
+    org_column(),
     Column("idempotency_key", String(128), nullable=False),
     Column("payload_hash", String(64), nullable=False),
     Column("actor_id", Integer, nullable=False),
@@ -224,7 +224,7 @@ movements = Table(
     Column(
         "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
     ),
-    _org(),
+    org_column(),
     Column("posting_id", BigInteger, nullable=False, index=True),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
     Column("chain_seq", BigInteger, nullable=False),
@@ -293,7 +293,7 @@ chain_heads = Table(
 checkpoints = Table(
     "checkpoints",
     metadata,
-    _id(),
+    id_column(),
     Column("created_at", UTCDateTime, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
@@ -306,7 +306,7 @@ audit_events = Table(
     "audit_events",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    _org(),
+    org_column(),
     Column("actor_id", Integer, nullable=True),
     Column("at", UTCDateTime, nullable=False),
     Column("action", String(64), nullable=False),

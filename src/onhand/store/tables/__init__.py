@@ -1,0 +1,53 @@
+"""The schema, one module per area, all on one MetaData (what Alembic and create_all see).
+
+Quantities and money are BIGINT micro-units (10**-6) so both databases are exact. Every table
+carries org_id so the schema can be distributed by organisation.
+"""
+
+from onhand.store.tables.core import (
+    UTCDateTime,
+    api_tokens,
+    audit_events,
+    balances,
+    chain_heads,
+    checkpoints,
+    created_columns,
+    id_column,
+    item_barcodes,
+    items,
+    locations,
+    lots,
+    metadata,
+    movement_id_seq,
+    movements,
+    org_column,
+    organisations,
+    postings,
+    serials,
+    user_warehouses,
+    users,
+)
+
+__all__ = [
+    "UTCDateTime",
+    "api_tokens",
+    "audit_events",
+    "balances",
+    "chain_heads",
+    "checkpoints",
+    "created_columns",
+    "id_column",
+    "item_barcodes",
+    "items",
+    "locations",
+    "lots",
+    "metadata",
+    "movement_id_seq",
+    "movements",
+    "org_column",
+    "organisations",
+    "postings",
+    "serials",
+    "user_warehouses",
+    "users",
+]
