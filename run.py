@@ -33,8 +33,6 @@ def _fingerprint() -> str:
 
 def ensure_env() -> None:
     """Create .venv and install the locked dependencies, only when they changed."""
-    if sys.version_info < (3, 11):
-        sys.exit("onhand needs Python 3.11 or newer")
     if not PY.exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)

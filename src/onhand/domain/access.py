@@ -23,6 +23,8 @@ class Permission(StrEnum):
     MANAGE_LOTS = "manage_lots"
     MANAGE_USERS = "manage_users"
     VERIFY = "verify"
+    MANAGE_PURCHASING = "manage_purchasing"
+    RECEIVE_WITHOUT_ORDER = "receive_without_order"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -35,6 +37,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_MASTER_DATA,
             Permission.MANAGE_LOTS,
             Permission.VERIFY,
+            Permission.MANAGE_PURCHASING,
+            Permission.RECEIVE_WITHOUT_ORDER,
         }
     ),
     Role.CLERK: frozenset({Permission.READ, Permission.POST_MOVEMENTS, Permission.MANAGE_LOTS}),

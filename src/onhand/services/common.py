@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from onhand.domain.errors import NotFound
+from onhand.domain.errors import InvalidInput, NotFound
 from onhand.domain.quantities import from_micro
 
 
@@ -20,3 +20,12 @@ def qty_out(micro: int, precision: int) -> str:
 def not_found(what: str, key: object) -> NotFound:
     # Codes are lower case whatever the wording ("SKU 'A' not found" -> sku_not_found).
     return NotFound(f"{what} {key!r} not found", code=f"{what.replace(' ', '_').lower()}_not_found")
+
+
+def check_name(name: str, field_name: str = "name", limit: int = 200) -> str:
+    """A display name: 1 to ``limit`` characters, not only spaces."""
+    if not name or len(name) > limit or not name.strip():
+        raise InvalidInput(
+            f"{field_name} must be 1-{limit} characters", code=f"invalid_{field_name}"
+        )
+    return name

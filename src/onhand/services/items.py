@@ -19,7 +19,7 @@ from onhand.domain.items import (
     check_sku,
 )
 from onhand.domain.quantities import check_money, from_micro, to_micro
-from onhand.services.common import not_found, utcnow
+from onhand.services.common import check_name, not_found, utcnow
 from onhand.store import accounts, catalog, locking, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
@@ -44,14 +44,6 @@ class ItemCreate:
     active: bool = True
 
 
-def _check_name(name: str, field_name: str = "name", limit: int = 200) -> str:
-    if not name or len(name) > limit or not name.strip():
-        raise InvalidInput(
-            f"{field_name} must be 1-{limit} characters", code=f"invalid_{field_name}"
-        )
-    return name
-
-
 def _tracking(value: str) -> Tracking:
     try:
         return Tracking(value)
@@ -71,7 +63,7 @@ def _check_uom(uom: str) -> str:
 
 def validate(data: ItemCreate) -> ItemCreate:
     check_sku(data.sku)
-    _check_name(data.name)
+    check_name(data.name)
     _check_uom(data.uom)
     check_precision(data.precision)
     check_money(data.unit_cost)
@@ -80,7 +72,7 @@ def validate(data: ItemCreate) -> ItemCreate:
     check_shelf_life(data.shelf_life_days)
     check_barcodes(data.barcodes)
     if data.category is not None:
-        _check_name(data.category, "category", 100)
+        check_name(data.category, "category", 100)
     return data
 
 

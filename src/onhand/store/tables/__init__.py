@@ -27,6 +27,14 @@ from onhand.store.tables.core import (
     user_warehouses,
     users,
 )
+from onhand.store.tables.purchasing import (
+    purchase_order_lines,
+    purchase_orders,
+    receipts,
+    supplier_items,
+    suppliers,
+)
+from onhand.store.tables.warehousing import put_away_zones
 
 __all__ = [
     "UTCDateTime",
@@ -47,7 +55,13 @@ __all__ = [
     "org_column",
     "organisations",
     "postings",
+    "purchase_order_lines",
+    "purchase_orders",
+    "put_away_zones",
+    "receipts",
     "serials",
+    "supplier_items",
+    "suppliers",
     "user_warehouses",
     "users",
 ]
