@@ -42,6 +42,12 @@ ORG_TABLES = (
     "balances",
     "users",
     "audit_events",
+    "suppliers",
+    "supplier_items",
+    "purchase_orders",
+    "purchase_order_lines",
+    "receipts",
+    "put_away_zones",
 )
 
 

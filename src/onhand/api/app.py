@@ -7,7 +7,16 @@ from fastapi import FastAPI
 from onhand import __version__
 from onhand.api import errors, openapi
 from onhand.api.limits import BodyLimit
-from onhand.api.routes import admin, auth, items, locations, movements, stock
+from onhand.api.routes import (
+    admin,
+    auth,
+    items,
+    locations,
+    movements,
+    purchasing,
+    put_away,
+    stock,
+)
 from onhand.store.unit_of_work import Database
 
 DESCRIPTION = """
@@ -24,7 +33,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
     errors.install(app)
     app.include_router(admin.health_router)
     # Routes are matched in order, one by one: the posting and stock routes, the busiest, first.
-    for module in (movements, stock, auth, items, locations, admin):
+    for module in (movements, stock, auth, items, locations, purchasing, put_away, admin):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     openapi.install(app)

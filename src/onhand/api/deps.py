@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from onhand.api.schemas import MAX_BIG_ID, MAX_ID
 from onhand.domain.access import Actor
-from onhand.domain.errors import Unauthenticated
+from onhand.domain.errors import InvalidInput, Unauthenticated
 from onhand.services import accounts
 from onhand.store.unit_of_work import Database
 
@@ -71,3 +71,23 @@ CurrentActor = Annotated[Actor, Depends(get_actor)]
 # Ids in URLs: positive and within the column's range, so a huge number is a 422, never a 500.
 Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 BigId = Annotated[int, PathParam(ge=1, le=MAX_BIG_ID)]
+
+
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=128,
+        description="Retrying with the same key posts once; another payload with it is refused.",
+    ),
+]
+
+
+def idempotency_key_of(header: str | None, body: str | None) -> str | None:
+    """The key from the Idempotency-Key header or the body's idempotency_key (equal if both)."""
+    if header and body and header != body:
+        raise InvalidInput(
+            "Idempotency-Key header and idempotency_key field differ",
+            code="idempotency_key_mismatch",
+        )
+    return header or body

@@ -64,6 +64,8 @@ def _where(loc: tuple[Any, ...]) -> str:
     return out or "request"
 
 
+RESERVED = frozenset({"type", "title", "status", "code", "detail", "errors", "instance"})
+
 # Error types raised by our own validators (api/schemas.py) that deserve their own stable code.
 OWN_CODES = frozenset(
     {"naive_datetime", "datetime_out_of_range", "datetime_format", "inexact_number"}
@@ -118,7 +120,12 @@ def _allowed(req: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(OnhandError)
     async def _onhand(_req: Request, exc: OnhandError) -> JSONResponse:
-        extra = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | float | bool)}
+        # An error's own fields never replace the problem's (a "status" extra once did: a 500).
+        extra = {
+            k: v
+            for k, v in exc.extra.items()
+            if isinstance(v, str | int | float | bool) and k not in RESERVED
+        }
         return problem(STATUS.get(exc.kind, 422), exc.code, exc.message, **extra)
 
     @app.exception_handler(RequestValidationError)

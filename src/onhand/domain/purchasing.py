@@ -32,7 +32,7 @@ def require_status(number: str, status: PoStatus, allowed: set[PoStatus], doing:
         raise Conflict(
             f"purchase order {number} is {status.value.replace('_', ' ')}: cannot {doing}",
             code=f"po_{status.value}",
-            status=status.value,
+            po_status=status.value,
         )
 
 

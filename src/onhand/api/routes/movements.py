@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from onhand.api.deps import BEARER_SECURITY, DB, BigId, CurrentActor, bearer_token
+from onhand.api.deps import (
+    BEARER_SECURITY,
+    DB,
+    BigId,
+    CurrentActor,
+    KeyHeader,
+    bearer_token,
+    idempotency_key_of,
+)
 from onhand.api.schemas import (
     MovementCreate,
     MovementRead,
@@ -26,14 +34,6 @@ from onhand.store.unit_of_work import Database
 
 router = APIRouter(tags=["movements"])
 M = TypeVar("M", bound=BaseModel)
-KeyHeader = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=128,
-        description="Retrying with the same key posts once; another payload with it is refused.",
-    ),
-]
 
 
 def _parse(body: bytes, model: type[M]) -> M:
@@ -54,7 +54,7 @@ def _authenticate_and_post(
     whatever the body."""
     try:
         parsed = _parse(body, PostingCreate)
-        idempotency_key = _key(key, parsed.idempotency_key)
+        idempotency_key = idempotency_key_of(key, parsed.idempotency_key)
     except (RequestValidationError, InvalidInput):
         accounts.authenticate(db, token)
         raise
@@ -76,15 +76,6 @@ def _line(m: PostingLine) -> postings.MovementInput:
         ref_id=m.ref_id,
         reason=m.reason,
     )
-
-
-def _key(header: str | None, body: str | None) -> str | None:
-    if header and body and header != body:
-        raise InvalidInput(
-            "Idempotency-Key header and idempotency_key field differ",
-            code="idempotency_key_mismatch",
-        )
-    return header or body
 
 
 def _body(result: postings.PostingResult) -> dict[str, Any]:
@@ -150,7 +141,7 @@ async def post_movement(request: Request, key: KeyHeader = None) -> Any:
     db = request.app.state.db
     try:
         parsed = _parse(body, MovementCreate)  # one line: cheap enough for the event loop
-        idempotency_key = _key(key, parsed.idempotency_key)
+        idempotency_key = idempotency_key_of(key, parsed.idempotency_key)
     except (RequestValidationError, InvalidInput):
         await run_in_threadpool(accounts.authenticate, db, token)  # a bad token is a 401 first
         raise
@@ -206,6 +197,10 @@ def reverse(
     """Correct a movement by posting its opposite, which points back at it."""
     body = body or ReverseCreate()
     result = postings.reverse_movement(
-        db, actor, movement_id, reason=body.reason, idempotency_key=_key(key, body.idempotency_key)
+        db,
+        actor,
+        movement_id,
+        reason=body.reason,
+        idempotency_key=idempotency_key_of(key, body.idempotency_key),
     )
     return _answer(result, response)
