@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-# cli_data and cli_demo register their commands (import, export, demo) on the same app.
-from onhand import cli_data, cli_demo  # noqa: F401
+# cli_data, cli_demo and cli_purchasing register their commands on the same app.
+from onhand import cli_data, cli_demo, cli_purchasing  # noqa: F401
 from onhand.cli_common import (
     app,
     console,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
@@ -33,6 +33,13 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
+
+OrgOption = Annotated[
+    str | None,
+    typer.Option(
+        "--org", help="Organisation slug (default: the only organisation in the database)"
+    ),
+]
 
 # Exit codes per error kind, so scripts can tell a bad input from a conflict.
 EXIT = {

@@ -11,18 +11,21 @@ from typing import Annotated
 
 import typer
 
-from onhand.cli_common import EXIT, app, console, database, err, fail, handled, progress
+from onhand.cli_common import (
+    EXIT,
+    OrgOption,
+    app,
+    console,
+    database,
+    err,
+    fail,
+    handled,
+    progress,
+)
 from onhand.domain.access import Actor
 from onhand.services import csv_balances, csv_export, csv_import, operators
 from onhand.services.csv_read import ImportRejected, ImportResult
 from onhand.store.unit_of_work import Database
-
-OrgOption = Annotated[
-    str | None,
-    typer.Option(
-        "--org", help="Organisation slug (default: the only organisation in the database)"
-    ),
-]
 
 
 class ImportKind(StrEnum):
