@@ -33,6 +33,9 @@ def _fingerprint() -> str:
 
 def ensure_env() -> None:
     """Create .venv and install the locked dependencies, only when they changed."""
+    # run.py starts under whatever python3 the system has, before the venv exists.
+    if sys.version_info < (3, 11):  # noqa: UP036
+        sys.exit("onhand needs Python 3.11 or newer")
     if not PY.exists():
         print("creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)

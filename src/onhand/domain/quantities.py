@@ -67,6 +67,11 @@ def from_micro(value: int, precision: int = SCALE) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-precision))
 
 
+def micro_text(value: int) -> str:
+    """Scaled integer -> plain decimal text for messages, without trailing zeros ("2.5", "10")."""
+    return format(Decimal(value).scaleb(-SCALE).normalize(), "f")
+
+
 def check_money(value: Decimal, *, field: str = "unit_cost") -> Decimal:
     if not value.is_finite() or value < 0:
         raise InvalidInput(f"{field} must be zero or a positive number", code="invalid_money")
