@@ -191,3 +191,53 @@ def test_the_demo_serves_its_organisation_with_the_login_it_prints(tmp_path: Pat
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_purchasing_from_the_command_line(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'buy.db'}"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return onhand(*db, *args, cwd=tmp_path)
+
+    ok(run("init", "--slug", "buy", "--password", "secret-pw1"))
+    (tmp_path / "l.csv").write_text(
+        "path,kind\nWH1,internal\nWH1/RECV,internal\nWH1/A,internal\nWH1/A/01,internal\n"
+    )
+    (tmp_path / "i.csv").write_text(
+        "sku,name,uom,precision,tracking\nBOLT,Bolt,ea,0,none\nMILK,Milk,l,1,lot\n"
+    )
+    ok(run("import", "locations", "l.csv"))
+    ok(run("import", "items", "i.csv"))
+    ok(run("supplier", "add", "ACME", "Acme Ltd", "--over-receipt-pct", "5"))
+    out = ok(
+        run(
+            "po",
+            "create",
+            "--supplier",
+            "ACME",
+            "--receive-to",
+            "WH1/RECV",
+            "BOLT=100",
+            "MILK=10",
+            "--order",
+        )
+    )
+    assert "PO-000001  ordered" in out
+    assert "partially_received" in ok(run("po", "receive", "PO-000001", "1=40", "--key", "k1"))
+    assert "nothing changed" in ok(run("po", "receive", "PO-000001", "1=40", "--key", "k1"))
+    over = run("po", "receive", "PO-000001", "1=70")
+    assert over.returncode == 4
+    assert "5% tolerance" in over.stderr
+    assert "Traceback" not in over.stderr
+    no_lot = run("po", "receive", "PO-000001", "2=10")
+    assert no_lot.returncode == 2
+    assert "lot" in no_lot.stderr
+    ok(run("po", "receive", "PO-000001", "2=10", "--lot", "L1", "--expiry", "2027-01-31"))
+    bad_date = run("po", "receive", "PO-000001", "2=1", "--lot", "L1", "--expiry", "soon")
+    assert bad_date.returncode == 2
+    assert "WH1/A/01" in ok(run("put-away", "suggest", "BOLT", "WH1/RECV"))
+    assert "put away to WH1/A/01" in ok(run("put-away", "move", "BOLT", "WH1/RECV", "40"))
+    assert "posted" in ok(run("receive", "BOLT", "3", "WH1/RECV", "--supplier", "ACME"))
+    assert "received" in ok(run("po", "close", "PO-000001"))
+    assert run("po", "show", "PO-404").returncode == 3
+    ok(run("verify"))
