@@ -245,6 +245,9 @@ class LocationCreate(In):
 class LocationUpdate(In):
     name: Text | None = None
     allow_negative: Flag | None = None
+    on_hold: Flag | None = Field(
+        default=None, description="held stock, here and below, is on hand but not available"
+    )
     active: Flag | None = None
 
 
@@ -257,6 +260,7 @@ class LocationRead(BaseModel):
     parent_id: int | None
     warehouse_id: int | None
     allow_negative: bool
+    on_hold: bool
     active: bool
     created_at: datetime
     updated_at: datetime

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     VERIFY = "verify"
     MANAGE_PURCHASING = "manage_purchasing"
     RECEIVE_WITHOUT_ORDER = "receive_without_order"
+    MANAGE_SALES = "manage_sales"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -39,9 +40,17 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.VERIFY,
             Permission.MANAGE_PURCHASING,
             Permission.RECEIVE_WITHOUT_ORDER,
+            Permission.MANAGE_SALES,
         }
     ),
-    Role.CLERK: frozenset({Permission.READ, Permission.POST_MOVEMENTS, Permission.MANAGE_LOTS}),
+    Role.CLERK: frozenset(
+        {
+            Permission.READ,
+            Permission.POST_MOVEMENTS,
+            Permission.MANAGE_LOTS,
+            Permission.MANAGE_SALES,
+        }
+    ),
     Role.AUDITOR: frozenset({Permission.READ, Permission.VERIFY}),
 }
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from onhand.domain.errors import InvalidInput, NotFound
 from onhand.domain.quantities import from_micro
+from onhand.store import numbering
+from onhand.store.unit_of_work import Database, UnitOfWork
 
 
 def utcnow() -> datetime:
@@ -29,3 +31,13 @@ def check_name(name: str, field_name: str = "name", limit: int = 200) -> str:
             f"{field_name} must be 1-{limit} characters", code=f"invalid_{field_name}"
         )
     return name
+
+
+def new_number(db: Database, org_id: int, prefix: str) -> str:
+    """The next document number, e.g. SO-000042, counted in a transaction of its own so that
+    concurrent documents never wait for each other's (a failed document leaves a gap)."""
+
+    def work(uow: UnitOfWork) -> str:
+        return f"{prefix}-{numbering.next_number(uow.conn, org_id, prefix):06d}"
+
+    return db.write(work)

@@ -26,6 +26,7 @@ def _out(row: Any) -> dict[str, Any]:
         "parent_id": row.parent_id,
         "warehouse_id": row.warehouse_id,
         "allow_negative": row.allow_negative,
+        "on_hold": row.on_hold,
         "active": row.active,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
@@ -196,9 +197,11 @@ def update_location(
     *,
     name: str | None = None,
     allow_negative: bool | None = None,
+    on_hold: bool | None = None,
     active: bool | None = None,
 ) -> dict[str, Any]:
-    """Rename, allow or forbid negative stock, activate or deactivate (never delete)."""
+    """Rename, allow or forbid negative stock, hold or release (held stock, here and below, is
+    on hand but not available), activate or deactivate (never delete)."""
     actor.require(Permission.MANAGE_MASTER_DATA)
     now = utcnow()
     with db.writing() as uow:
@@ -209,7 +212,9 @@ def update_location(
         # Postings share-lock the location: wait for those in flight before checking its stock.
         locking.lock_for_change(conn, tables.locations, org, location_id)
         row = sites.location_by_id(conn, org, location_id)
-        if row.warehouse_id is None and (active is False or allow_negative is False):
+        if row.warehouse_id is None and (
+            active is False or allow_negative is False or on_hold is not None
+        ):
             raise Conflict(
                 f"{row.path} is a virtual location and cannot be changed", code="virtual_location"
             )
@@ -221,6 +226,8 @@ def update_location(
             values["name"] = name
         if allow_negative is not None:
             values["allow_negative"] = allow_negative
+        if on_hold is not None:
+            values["on_hold"] = on_hold
         if active is not None:
             if active is False and row.active:
                 if sites.subtree_stock(conn, org, row.path) != 0:

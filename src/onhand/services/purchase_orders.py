@@ -12,7 +12,7 @@ from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.locations import LocationKind
 from onhand.domain.purchasing import MAX_LINES, PoStatus, check_number, require_status
 from onhand.domain.quantities import check_money, check_quantity, from_micro, to_micro
-from onhand.services.common import not_found, utcnow
+from onhand.services.common import new_number, not_found, utcnow
 from onhand.services.postings import write_retrying
 from onhand.services.suppliers import supplier_row
 from onhand.store import accounts, catalog, locking, purchasing, sites, tables
@@ -171,6 +171,7 @@ def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
     if data.number is not None:
         check_number(data.number)
     now = utcnow()
+    number = data.number or new_number(db, actor.org_id, "PO")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
@@ -178,7 +179,6 @@ def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
         if not supplier.active:
             raise Conflict(f"supplier {supplier.code} is inactive", code="supplier_inactive")
         loc = receiving_location(uow, actor, data.receive_to)
-        number = data.number or f"PO-{purchasing.count_pos(conn, org) + 1:06d}"
         if purchasing.po_by_number(conn, org, number) is not None:
             raise Conflict(f"purchase order {number} already exists", code="po_exists")
         po_id = purchasing.insert_po(
@@ -205,7 +205,6 @@ def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
         _audit(uow, actor, po_id, "create", number=number, lines=len(data.lines))
         return po_out(uow, po_row(uow, actor, number))
 
-    # A generated number taken by a concurrent order is a unique violation: retried.
     return write_retrying(db, work)
 
 

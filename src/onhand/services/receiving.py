@@ -27,7 +27,7 @@ from onhand.domain.purchasing import (
     status_after_receipt,
 )
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
-from onhand.services import postings
+from onhand.services import availability, postings
 from onhand.services.common import utcnow
 from onhand.services.postings import MovementInput, PostingResult, write_retrying
 from onhand.services.purchase_orders import po_out, po_row, receiving_location
@@ -222,7 +222,13 @@ def receive(
                 qty=qty,
                 over_receipt_pct=po.over_receipt_pct,
             )
+        item_ids = sorted({pol.item_id for _, pol, _, _ in entries})
+        fill = availability.backorders_first(uow, org, po.warehouse_id)
+        if fill:  # commitment locks before the posting's balance locks (see store.locking)
+            locking.lock_commitments(conn, org, [(i, po.warehouse_id) for i in item_ids])
         posted = postings.post_in(uow, actor, moves, idempotency_key=key)
+        if fill:
+            availability.fill_backorders(uow, org, item_ids, po.warehouse_id)
         for line_no, qty in adding.items():
             pol = po_lines[line_no]
             limit = receipt_limit(pol.qty_ordered, po.over_receipt_pct)
@@ -327,7 +333,16 @@ def receive_without_order(
         earlier = _replay(uow, actor, key, moves)
         if earlier is not None:
             return _result(uow, actor, earlier, True)
+        by_wh: dict[int, set[int]] = defaultdict(set)
+        for _, item, loc in targets:
+            by_wh[loc.warehouse_id].add(item.id)
+        fill = {
+            w: sorted(i) for w, i in by_wh.items() if availability.backorders_first(uow, org, w)
+        }
+        locking.lock_commitments(conn, org, [(i, w) for w, ids in fill.items() for i in ids])
         posted = postings.post_in(uow, actor, moves, idempotency_key=key)
+        for w, ids in fill.items():
+            availability.fill_backorders(uow, org, ids, w)
         now = utcnow()
         purchasing.insert_receipts(
             conn,

@@ -1,7 +1,8 @@
 """Every lock and guarded update the ledger takes, in one place, in a fixed order.
 
 Order within a posting: posting row (idempotency key), lots/serials, balances (sorted keys),
-serial holders, chain heads (sorted item ids). SQLite writers already hold the database write lock
+serial holders, chain heads (sorted item ids). A document that reserves or ships takes its
+commitment rows (sorted (item, warehouse)) before it posts anything. SQLite writers already hold the database write lock
 from BEGIN IMMEDIATE; on PostgreSQL guarded UPDATEs and SELECT ... FOR UPDATE lock rows.
 
 On PostgreSQL a row that does not exist yet cannot be locked, and an insert of a key that another
@@ -34,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from onhand.domain.movements import BalanceKey
 from onhand.domain.quantities import BALANCE_LIMIT
 from onhand.store.fastsql import Prepared
-from onhand.store.tables import balances, chain_heads, items, locations, serials
+from onhand.store.tables import balances, chain_heads, commitments, items, locations, serials
 
 CHUNK = 500
 
@@ -361,3 +362,47 @@ def lock_for_change(conn: Connection, table: Any, org_id: int, row_id: int) -> N
             .where(table.c.org_id == org_id, table.c.id == row_id)
             .with_for_update()
         ).all()
+
+
+def lock_commitments(
+    conn: Connection, org_id: int, keys: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    """Create-then-lock the commitment rows of (item, warehouse) keys, sorted (see the top);
+    returns what each has reserved. Reservations and shipments of those items wait here."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    ins = dialect_insert(conn, commitments).on_conflict_do_nothing(
+        index_elements=["org_id", "item_id", "warehouse_id"]
+    )
+    pk = tuple_(commitments.c.item_id, commitments.c.warehouse_id)
+    out: dict[tuple[int, int], int] = {}
+    for part in chunks(wanted):
+        conn.execute(
+            ins,
+            [{"org_id": org_id, "item_id": i, "warehouse_id": w, "reserved": 0} for i, w in part],
+        )
+    for part in chunks(wanted):
+        rows = conn.execute(
+            select(commitments.c.item_id, commitments.c.warehouse_id, commitments.c.reserved)
+            .where(commitments.c.org_id == org_id, pk.in_(list(part)))
+            .order_by(commitments.c.item_id, commitments.c.warehouse_id)
+            .with_for_update()
+        )
+        out.update({(r[0], r[1]): r[2] for r in rows})
+    return out
+
+
+def add_reserved(
+    conn: Connection, org_id: int, item_id: int, warehouse_id: int, delta: int
+) -> None:
+    """Change what is reserved of an item in a warehouse (its row is locked by the caller)."""
+    conn.execute(
+        update(commitments)
+        .where(
+            commitments.c.org_id == org_id,
+            commitments.c.item_id == item_id,
+            commitments.c.warehouse_id == warehouse_id,
+        )
+        .values(reserved=commitments.c.reserved + delta)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, delete, insert, select, update
 
 from onhand.store.tables import (
     items,
@@ -145,12 +145,6 @@ _po_query = (
     .join(_wh, _wh.c.id == purchase_orders.c.warehouse_id)
     .join(_recv, _recv.c.id == purchase_orders.c.receive_to_id)
 )
-
-
-def count_pos(conn: Connection, org_id: int) -> int:
-    return int(
-        conn.execute(select(func.count()).where(purchase_orders.c.org_id == org_id)).scalar_one()
-    )
 
 
 def insert_po(conn: Connection, values: dict[str, Any]) -> int:

@@ -27,12 +27,19 @@ from onhand.store.tables.core import (
     user_warehouses,
     users,
 )
+from onhand.store.tables.numbering import document_counters
 from onhand.store.tables.purchasing import (
     purchase_order_lines,
     purchase_orders,
     receipts,
     supplier_items,
     suppliers,
+)
+from onhand.store.tables.sales import (
+    commitments,
+    sales_order_lines,
+    sales_orders,
+    warehouse_settings,
 )
 from onhand.store.tables.warehousing import put_away_zones
 
@@ -43,7 +50,9 @@ __all__ = [
     "balances",
     "chain_heads",
     "checkpoints",
+    "commitments",
     "created_columns",
+    "document_counters",
     "id_column",
     "item_barcodes",
     "items",
@@ -59,9 +68,12 @@ __all__ = [
     "purchase_orders",
     "put_away_zones",
     "receipts",
+    "sales_order_lines",
+    "sales_orders",
     "serials",
     "supplier_items",
     "suppliers",
     "user_warehouses",
     "users",
+    "warehouse_settings",
 ]

@@ -1,0 +1,307 @@
+"""Sales orders: each line reserves what is available in the order's warehouse when the order is
+created; the rest is backordered, and is reserved when stock arrives (backorders first) or when
+the order is re-allocated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from onhand.domain.access import Actor, Permission
+from onhand.domain.errors import Conflict, InvalidInput
+from onhand.domain.purchasing import check_number
+from onhand.domain.quantities import check_money, check_quantity, from_micro, to_micro
+from onhand.domain.sales import ACTIVE, MAX_LINES, LineQty, SoStatus, status_of
+from onhand.services import availability
+from onhand.services.availability import Need
+from onhand.services.common import check_name, new_number, not_found, utcnow
+from onhand.services.postings import write_retrying
+from onhand.store import accounts, catalog, locking, sales, sites, tables
+from onhand.store.unit_of_work import Database, UnitOfWork
+
+
+@dataclass(slots=True)
+class SoLineInput:
+    sku: str
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    requested_date: date | None = None
+
+
+@dataclass(slots=True)
+class SoCreate:
+    customer: str
+    warehouse: str
+    lines: list[SoLineInput] = field(default_factory=list)
+    number: str | None = None  # default: SO-000001, ...
+    requested_date: date | None = None
+    channel: str | None = None
+    external_ref: str | None = None
+    note: str | None = None
+
+
+def qty(line: Any) -> LineQty:
+    return LineQty(line.qty_ordered, line.qty_reserved, line.qty_shipped, line.qty_cancelled)
+
+
+def _line_out(r: Any) -> dict[str, Any]:
+    q, p = qty(r), r.precision
+    return {
+        "line_no": r.line_no,
+        "sku": r.sku,
+        "quantity": from_micro(q.ordered, p),
+        "reserved": from_micro(q.reserved, p),
+        "shipped": from_micro(q.shipped, p),
+        "cancelled": from_micro(q.cancelled, p),
+        "backordered": from_micro(q.backordered, p),
+        "unit_price": None if r.unit_price is None else from_micro(r.unit_price),
+        "requested_date": r.requested_date,
+    }
+
+
+def order_out(uow: UnitOfWork, so: Any) -> dict[str, Any]:
+    lines = sales.lines_of(uow.conn, so.org_id, [so.id])
+    return {
+        "number": so.number,
+        "customer": so.customer,
+        "status": so.status,
+        "warehouse": so.warehouse,
+        "requested_date": so.requested_date,
+        "channel": so.channel,
+        "external_ref": so.external_ref,
+        "note": so.note,
+        "lines": [_line_out(r) for r in lines],
+        "created_at": so.created_at,
+        "updated_at": so.updated_at,
+    }
+
+
+def order_row(uow: UnitOfWork, actor: Actor, number: str) -> Any:
+    """The sales order with this number in the actor's organisation, or a 404."""
+    row = sales.order_by_number(uow.conn, actor.org_id, number)
+    if row is None:
+        raise not_found("sales order", number)
+    actor.require_warehouse(row.warehouse_id, row.warehouse)
+    return row
+
+
+def warehouse_row(uow: UnitOfWork, actor: Actor, path: str) -> Any:
+    """A warehouse (a root location that holds stock) of the actor's organisation."""
+    loc = sites.location_by_path(uow.conn, actor.org_id, path)
+    if loc is None:
+        raise not_found("location", path)
+    if loc.warehouse_id != loc.id or loc.kind != "internal" or not loc.active:
+        raise InvalidInput(
+            f"{path} is not an active warehouse (a top-level stock location)",
+            code="not_a_warehouse",
+        )
+    actor.require_warehouse(loc.id, loc.path)
+    return loc
+
+
+def _audit(uow: UnitOfWork, actor: Actor, so_id: int, action: str, **detail: Any) -> None:
+    accounts.record_audit(
+        uow.conn,
+        org_id=actor.org_id,
+        actor_id=actor.user_id,
+        at=utcnow(),
+        action=action,
+        entity="sales_order",
+        entity_id=so_id,
+        detail={k: str(v) for k, v in detail.items()} or None,
+    )
+
+
+def _refresh_status(uow: UnitOfWork, actor: Actor, so_id: int) -> None:
+    lines = sales.lines_of(uow.conn, actor.org_id, [so_id])
+    now = utcnow()
+    sales.update_order(
+        uow.conn,
+        actor.org_id,
+        so_id,
+        status=status_of([qty(r) for r in lines]).value,
+        updated_at=now,
+        updated_by=actor.user_id,
+    )
+
+
+def create_order(db: Database, actor: Actor, data: SoCreate) -> dict[str, Any]:
+    """Create a sales order; each line reserves what is available now, the rest is
+    backordered. Lines are reserved in order: line 1 first."""
+    actor.require(Permission.MANAGE_SALES)
+    if data.number is not None:
+        check_number(data.number, "sales order number")
+    check_name(data.customer, "customer")
+    if not data.lines:
+        raise InvalidInput("a sales order needs at least one line", code="empty_order")
+    if len(data.lines) > MAX_LINES:
+        raise InvalidInput(f"a sales order has at most {MAX_LINES} lines", code="too_many_lines")
+    now = utcnow()
+    number = data.number or new_number(db, actor.org_id, "SO")
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        conn, org = uow.conn, actor.org_id
+        wh = warehouse_row(uow, actor, data.warehouse)
+        refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
+        rows = []
+        for n, line in enumerate(data.lines, start=1):
+            item = refs.get(line.sku)
+            if item is None:
+                raise InvalidInput(
+                    f"line {n}: SKU {line.sku[:80]!r} not found", code="sku_not_found", line=n
+                )
+            if not item.active:
+                raise InvalidInput(
+                    f"line {n}: item {item.sku} is inactive", code="item_inactive", line=n
+                )
+            check_quantity(line.quantity, precision=item.precision, uom=item.uom)
+            if line.unit_price is not None:
+                check_money(line.unit_price, field="unit_price")
+            rows.append((n, item, line))
+        if sales.order_by_number(conn, org, number) is not None:
+            raise Conflict(f"sales order {number} already exists", code="so_exists")
+        so_id = sales.insert_order(
+            conn,
+            {
+                "org_id": org,
+                "number": number,
+                "customer": data.customer,
+                "status": SoStatus.OPEN.value,
+                "warehouse_id": wh.id,
+                "requested_date": data.requested_date,
+                "channel": data.channel,
+                "external_ref": data.external_ref,
+                "note": data.note,
+                "created_at": now,
+                "created_by": actor.user_id,
+                "updated_at": now,
+                "updated_by": actor.user_id,
+            },
+        )
+        sales.insert_lines(
+            conn,
+            [
+                {
+                    "org_id": org,
+                    "so_id": so_id,
+                    "line_no": n,
+                    "item_id": item.id,
+                    "warehouse_id": wh.id,
+                    "qty_ordered": to_micro(line.quantity),
+                    "qty_reserved": 0,
+                    "qty_shipped": 0,
+                    "qty_cancelled": 0,
+                    "unit_price": None if line.unit_price is None else to_micro(line.unit_price),
+                    "requested_date": line.requested_date,
+                }
+                for n, item, line in rows
+            ],
+        )
+        made = sales.lines_of(conn, org, [so_id])
+        availability.reserve(
+            uow, org, [Need(r.id, r.item_id, r.warehouse_id, r.qty_ordered) for r in made]
+        )
+        _audit(uow, actor, so_id, "create", number=number, lines=len(rows))
+        return order_out(uow, order_row(uow, actor, number))
+
+    return write_retrying(db, work)
+
+
+def reallocate(db: Database, actor: Actor, number: str) -> dict[str, Any]:
+    """Reserve what is available now for the order's backordered lines."""
+    actor.require(Permission.MANAGE_SALES)
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        so = order_row(uow, actor, number)
+        if SoStatus(so.status) not in ACTIVE:
+            raise Conflict(f"sales order {number} is {so.status}", code=f"so_{so.status}")
+        lines = sales.lines_of(uow.conn, actor.org_id, [so.id])
+        needs = [
+            Need(r.id, r.item_id, r.warehouse_id, qty(r).backordered)
+            for r in lines
+            if qty(r).backordered > 0
+        ]
+        got = availability.reserve(uow, actor.org_id, needs)
+        _audit(uow, actor, so.id, "reallocate", reserved_lines=sum(1 for v in got.values() if v))
+        return order_out(uow, order_row(uow, actor, number))
+
+    return write_retrying(db, work)
+
+
+def cancel_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
+    """Cancel what is not shipped yet, releasing its reservations."""
+    actor.require(Permission.MANAGE_SALES)
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        conn, org = uow.conn, actor.org_id
+        so = order_row(uow, actor, number)
+        locking.lock_for_change(conn, tables.sales_orders, org, so.id)
+        so = order_row(uow, actor, number)
+        if SoStatus(so.status) not in ACTIVE:
+            raise Conflict(
+                f"sales order {number} is {so.status.replace('_', ' ')}: cannot cancel it",
+                code=f"so_{so.status}",
+            )
+        lines = sales.lines_of(conn, org, [so.id])
+        locking.lock_commitments(conn, org, [(r.item_id, r.warehouse_id) for r in lines])
+        for r in sales.lines_of(conn, org, [so.id]):  # as they are now that we hold the locks
+            q = qty(r)
+            availability.release(uow, org, r, q.reserved)
+            sales.change_line(conn, org, r.id, qty_cancelled=q.open)
+        _refresh_status(uow, actor, so.id)
+        _audit(uow, actor, so.id, "cancel")
+        return order_out(uow, order_row(uow, actor, number))
+
+    return write_retrying(db, work)
+
+
+def get_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
+    """A sales order with, per line, what is reserved, shipped and backordered."""
+    actor.require(Permission.READ)
+    with db.reading() as uow:
+        return order_out(uow, order_row(uow, actor, number))
+
+
+def list_orders(
+    db: Database, actor: Actor, *, status: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Sales orders, newest first."""
+    actor.require(Permission.READ)
+    if status is not None and status not in set(SoStatus):
+        raise InvalidInput(f"status must be one of {', '.join(SoStatus)}", code="invalid_status")
+    with db.reading() as uow:
+        rows = sales.list_orders(uow.conn, actor.org_id, status=status, limit=limit, offset=offset)
+        return [order_out(uow, r) for r in rows if actor.may_touch_warehouse(r.warehouse_id)]
+
+
+def set_warehouse_settings(
+    db: Database,
+    actor: Actor,
+    warehouse: str,
+    *,
+    priority: int | None = None,
+    backorders_first: bool | None = None,
+) -> dict[str, Any]:
+    """A warehouse's rank for order routing (lower first) and whether arriving stock is
+    reserved for its backorders at once (default: yes)."""
+    actor.require(Permission.MANAGE_MASTER_DATA)
+    if priority is not None and not 0 <= priority <= 1_000_000:
+        raise InvalidInput("priority must be between 0 and 1000000", code="invalid_priority")
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        wh = warehouse_row(uow, actor, warehouse)
+        current = sales.settings_of(uow.conn, actor.org_id, [wh.id]).get(wh.id)
+        values = {
+            "priority": priority
+            if priority is not None
+            else (current.priority if current else 100),
+            "backorders_first": backorders_first
+            if backorders_first is not None
+            else (current.backorders_first if current else True),
+        }
+        sales.save_settings(uow.conn, actor.org_id, wh.id, **values)
+        return {"warehouse": wh.path, **values}
+
+    return db.write(work)
