@@ -48,6 +48,10 @@ ORG_TABLES = (
     "purchase_order_lines",
     "receipts",
     "put_away_zones",
+    "sales_orders",
+    "sales_order_lines",
+    "commitments",
+    "warehouse_settings",
 )
 
 

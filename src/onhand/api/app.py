@@ -15,6 +15,7 @@ from onhand.api.routes import (
     movements,
     purchasing,
     put_away,
+    sales,
     stock,
 )
 from onhand.store.unit_of_work import Database
@@ -33,7 +34,17 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
     errors.install(app)
     app.include_router(admin.health_router)
     # Routes are matched in order, one by one: the posting and stock routes, the busiest, first.
-    for module in (movements, stock, auth, items, locations, purchasing, put_away, admin):
+    for module in (
+        movements,
+        stock,
+        auth,
+        items,
+        locations,
+        purchasing,
+        put_away,
+        sales,
+        admin,
+    ):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     openapi.install(app)

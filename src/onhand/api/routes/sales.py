@@ -1,0 +1,98 @@
+"""Sales orders, available-to-promise and warehouse settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from onhand.api.deps import DB, CurrentActor
+from onhand.api.schemas import Exact, Path
+from onhand.api.schemas_sales import (
+    AtpQuery,
+    AtpRead,
+    SoCreate,
+    SoRead,
+    SoStatus,
+    WarehouseSettingsRead,
+    WarehouseSettingsSet,
+)
+from onhand.services import availability, sales_orders
+
+router = APIRouter(tags=["sales"])
+
+
+@router.post("/sales-orders", response_model=SoRead, status_code=status.HTTP_201_CREATED)
+def create_order(body: SoCreate, db: DB, actor: CurrentActor) -> Any:
+    """Create a sales order: each line reserves what is available in the warehouse now, the
+    rest is backordered."""
+    data = body.model_dump(exclude={"lines"})
+    lines = [sales_orders.SoLineInput(**x.model_dump()) for x in body.lines]
+    return sales_orders.create_order(db, actor, sales_orders.SoCreate(**data, lines=lines))
+
+
+@router.get("/sales-orders", response_model=list[SoRead])
+def list_orders(
+    db: DB,
+    actor: CurrentActor,
+    status_: Annotated[SoStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> Any:
+    return sales_orders.list_orders(db, actor, status=status_, limit=limit, offset=offset)
+
+
+@router.get("/sales-orders/{number}", response_model=SoRead)
+def get_order(number: str, db: DB, actor: CurrentActor) -> Any:
+    return sales_orders.get_order(db, actor, number)
+
+
+@router.post("/sales-orders/{number}/reallocate", response_model=SoRead)
+def reallocate(number: str, db: DB, actor: CurrentActor) -> Any:
+    """Reserve what is available now for the order's backordered lines."""
+    return sales_orders.reallocate(db, actor, number)
+
+
+@router.post("/sales-orders/{number}/cancel", response_model=SoRead)
+def cancel_order(number: str, db: DB, actor: CurrentActor) -> Any:
+    """Cancel what is not shipped, releasing its reservations."""
+    return sales_orders.cancel_order(db, actor, number)
+
+
+@router.post("/atp", response_model=AtpRead)
+def atp_many(body: AtpQuery, db: DB, actor: CurrentActor) -> Any:
+    """Available-to-promise for up to 1,000 items in one warehouse: now, on a date, and the
+    earliest date each requested quantity can be promised."""
+    return availability.available_to_promise(
+        db,
+        actor,
+        body.warehouse,
+        [availability.AtpRequest(x.sku, x.quantity) for x in body.items],
+        on=body.date,
+    )
+
+
+@router.get("/atp/{sku}", response_model=AtpRead)
+def atp_one(
+    sku: str,
+    db: DB,
+    actor: CurrentActor,
+    warehouse: Annotated[Path, Query()],
+    quantity: Annotated[Exact | None, Query()] = None,
+    on: Annotated[date | None, Query(alias="date")] = None,
+) -> Any:
+    """Available-to-promise of one item in one warehouse."""
+    return availability.available_to_promise(
+        db, actor, warehouse, [availability.AtpRequest(sku, quantity)], on=on
+    )
+
+
+@router.put("/warehouses/{code}/settings", response_model=WarehouseSettingsRead)
+def set_warehouse_settings(
+    code: str, body: WarehouseSettingsSet, db: DB, actor: CurrentActor
+) -> Any:
+    """Routing priority (lower first) and whether arriving stock serves backorders first."""
+    return sales_orders.set_warehouse_settings(
+        db, actor, code, priority=body.priority, backorders_first=body.backorders_first
+    )

@@ -1,0 +1,108 @@
+"""Request and response bodies of sales orders, available-to-promise and warehouse settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from onhand.api.schemas import PRINTABLE, Code, Exact, Flag, In, Path, Qty, Text
+from onhand.api.schemas_purchasing import Note, Number
+
+SoStatus = Literal["open", "partially_shipped", "shipped", "cancelled"]
+
+
+class SoLineCreate(In):
+    sku: Code
+    quantity: Exact
+    unit_price: Exact | None = None
+    requested_date: dt.date | None = None
+
+
+class SoCreate(In):
+    customer: Text
+    warehouse: Path = Field(description="the warehouse (a top-level location) that fulfils it")
+    number: Number | None = None
+    requested_date: dt.date | None = None
+    channel: Annotated[str, Field(min_length=1, max_length=32, pattern=PRINTABLE)] | None = None
+    external_ref: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None = (
+        None
+    )
+    note: Note | None = None
+    lines: list[SoLineCreate] = Field(min_length=1, max_length=1000)
+
+
+class SoLineRead(BaseModel):
+    line_no: int
+    sku: str
+    quantity: Qty
+    reserved: Qty = Field(description="reserved for this line and not shipped yet")
+    shipped: Qty
+    cancelled: Qty
+    backordered: Qty = Field(description="still to ship and not reserved")
+    unit_price: Qty | None
+    requested_date: dt.date | None
+
+
+class SoRead(BaseModel):
+    number: str
+    customer: str
+    status: SoStatus
+    warehouse: str
+    requested_date: dt.date | None
+    channel: str | None
+    external_ref: str | None
+    note: str | None
+    lines: list[SoLineRead]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AtpItem(In):
+    sku: Code
+    quantity: Exact | None = Field(default=None, description="ask for its earliest date")
+
+
+class AtpQuery(In):
+    warehouse: Path
+    date: dt.date | None = Field(default=None, description="also answer ATP on this day")
+    items: list[AtpItem] = Field(min_length=1, max_length=1000)
+
+
+class AtpPoint(BaseModel):
+    date: dt.date
+    atp: Qty
+
+
+class AtpLine(BaseModel):
+    sku: str
+    on_hand: Qty = Field(description="available on hand: outside holds, unexpired lots")
+    reserved: Qty
+    expected: Qty = Field(description="open purchase order lines")
+    backordered: Qty = Field(description="owed and not reserved")
+    atp_now: Qty
+    atp_on_date: Qty | None = None
+    quantity: Qty | None = None
+    earliest_date: dt.date | None = Field(
+        default=None, description="first day the quantity can be promised; null: not yet"
+    )
+    profile: list[AtpPoint]
+
+
+class AtpRead(BaseModel):
+    warehouse: str
+    today: dt.date
+    on: dt.date | None
+    items: list[AtpLine]
+
+
+class WarehouseSettingsSet(In):
+    priority: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    backorders_first: Flag | None = None
+
+
+class WarehouseSettingsRead(BaseModel):
+    warehouse: str
+    priority: int
+    backorders_first: bool
