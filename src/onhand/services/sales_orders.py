@@ -18,7 +18,7 @@ from onhand.services import availability
 from onhand.services.availability import Need
 from onhand.services.common import check_name, new_number, not_found, utcnow
 from onhand.services.postings import write_retrying
-from onhand.store import accounts, catalog, locking, sales, sites, tables
+from onhand.store import accounts, catalog, locking, picking, sales, sites, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 
@@ -114,7 +114,8 @@ def _audit(uow: UnitOfWork, actor: Actor, so_id: int, action: str, **detail: Any
     )
 
 
-def _refresh_status(uow: UnitOfWork, actor: Actor, so_id: int) -> None:
+def refresh_status(uow: UnitOfWork, actor: Actor, so_id: int) -> None:
+    """Set the order's state from its lines (open, partially shipped, shipped, cancelled)."""
     lines = sales.lines_of(uow.conn, actor.org_id, [so_id])
     now = utcnow()
     sales.update_order(
@@ -246,11 +247,21 @@ def cancel_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
             )
         lines = sales.lines_of(conn, org, [so.id])
         locking.lock_commitments(conn, org, [(r.item_id, r.warehouse_id) for r in lines])
+        tasks = picking.tasks_of_lines(conn, org, [r.id for r in lines])
+        if any(t.qty_picked > t.qty_shipped for t in tasks):
+            raise Conflict(
+                f"sales order {number} has picked stock waiting to ship: ship it, or move it "
+                "back to stock, before cancelling",
+                code="so_has_picked_stock",
+            )
+        for t in tasks:
+            if t.status == "open":
+                picking.update_task(conn, org, t.id, status="cancelled")
         for r in sales.lines_of(conn, org, [so.id]):  # as they are now that we hold the locks
             q = qty(r)
             availability.release(uow, org, r, q.reserved)
             sales.change_line(conn, org, r.id, qty_cancelled=q.open)
-        _refresh_status(uow, actor, so.id)
+        refresh_status(uow, actor, so.id)
         _audit(uow, actor, so.id, "cancel")
         return order_out(uow, order_row(uow, actor, number))
 
@@ -283,9 +294,10 @@ def set_warehouse_settings(
     *,
     priority: int | None = None,
     backorders_first: bool | None = None,
+    outbound: str | None = None,
 ) -> dict[str, Any]:
-    """A warehouse's rank for order routing (lower first) and whether arriving stock is
-    reserved for its backorders at once (default: yes)."""
+    """A warehouse's rank for order routing (lower first), whether arriving stock is reserved
+    for its backorders at once (default: yes), and where picked stock waits to be shipped."""
     actor.require(Permission.MANAGE_MASTER_DATA)
     if priority is not None and not 0 <= priority <= 1_000_000:
         raise InvalidInput("priority must be between 0 and 1000000", code="invalid_priority")
@@ -301,7 +313,19 @@ def set_warehouse_settings(
             if backorders_first is not None
             else (current.backorders_first if current else True),
         }
-        sales.save_settings(uow.conn, actor.org_id, wh.id, **values)
-        return {"warehouse": wh.path, **values}
+        out_id = current.outbound_location_id if current else None
+        if outbound is not None:
+            loc = sites.location_by_path(uow.conn, actor.org_id, outbound)
+            if loc is None:
+                raise not_found("location", outbound)
+            if loc.warehouse_id != wh.id or loc.kind != "internal" or loc.id == wh.id:
+                raise InvalidInput(
+                    f"{outbound} is not a stock location inside {wh.path}",
+                    code="not_an_outbound_location",
+                )
+            out_id = loc.id
+        sales.save_settings(uow.conn, actor.org_id, wh.id, **values, outbound_location_id=out_id)
+        out_path = sites.location_by_id(uow.conn, actor.org_id, out_id).path if out_id else None
+        return {"warehouse": wh.path, **values, "outbound": out_path}
 
     return db.write(work)

@@ -246,3 +246,31 @@ def save_settings(conn: Connection, org_id: int, warehouse_id: int, **values: An
         conn.execute(
             insert(warehouse_settings).values(org_id=org_id, warehouse_id=warehouse_id, **values)
         )
+
+
+def open_lines(
+    conn: Connection, org_id: int, warehouse_id: int, numbers: Sequence[str] | None
+) -> list[Row[Any]]:
+    """Lines with something reserved, of open orders of a warehouse (or of the orders named),
+    oldest order first."""
+    q = (
+        select(sales_order_lines, sales_orders.c.number)
+        .join(sales_orders, sales_orders.c.id == sales_order_lines.c.so_id)
+        .where(
+            sales_order_lines.c.org_id == org_id,
+            sales_order_lines.c.warehouse_id == warehouse_id,
+            sales_order_lines.c.qty_reserved > 0,
+            sales_orders.c.status.in_(["open", "partially_shipped"]),
+        )
+    )
+    if numbers is not None:
+        q = q.where(sales_orders.c.number.in_(list(numbers)))
+    return list(conn.execute(q.order_by(sales_orders.c.id, sales_order_lines.c.line_no)))
+
+
+def line_by_id(conn: Connection, org_id: int, line_id: int) -> Row[Any]:
+    return conn.execute(
+        select(sales_order_lines).where(
+            sales_order_lines.c.org_id == org_id, sales_order_lines.c.id == line_id
+        )
+    ).one()

@@ -28,6 +28,7 @@ from onhand.store.tables.core import (
     users,
 )
 from onhand.store.tables.numbering import document_counters
+from onhand.store.tables.picking import discrepancies, pick_lists, pick_tasks, shipments
 from onhand.store.tables.purchasing import (
     purchase_order_lines,
     purchase_orders,
@@ -52,6 +53,7 @@ __all__ = [
     "checkpoints",
     "commitments",
     "created_columns",
+    "discrepancies",
     "document_counters",
     "id_column",
     "item_barcodes",
@@ -63,6 +65,8 @@ __all__ = [
     "movements",
     "org_column",
     "organisations",
+    "pick_lists",
+    "pick_tasks",
     "postings",
     "purchase_order_lines",
     "purchase_orders",
@@ -71,6 +75,7 @@ __all__ = [
     "sales_order_lines",
     "sales_orders",
     "serials",
+    "shipments",
     "supplier_items",
     "suppliers",
     "user_warehouses",

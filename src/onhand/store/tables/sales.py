@@ -100,4 +100,6 @@ warehouse_settings = Table(
     Column("warehouse_id", Integer, ForeignKey("locations.id"), primary_key=True),
     Column("priority", Integer, nullable=False),
     Column("backorders_first", Boolean, nullable=False),
+    # Where picked stock waits to be shipped (a stock location of the warehouse).
+    Column("outbound_location_id", Integer, ForeignKey("locations.id"), nullable=True),
 )

@@ -1,8 +1,8 @@
-"""sales orders, commitments, warehouse settings, location holds, document numbers
+"""sales orders, reservations, picking, shipping, holds, document numbers
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 05:23:12.362523
+Create Date: 2026-11-27 05:26:59.414004
 """
 
 from __future__ import annotations
@@ -47,6 +47,54 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("org_id", "item_id", "warehouse_id", name=op.f("pk_commitments")),
     )
     op.create_table(
+        "discrepancies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("qty", sa.BigInteger(), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_discrepancies_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_discrepancies_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_discrepancies_org_id_organisations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_discrepancies")),
+    )
+    with op.batch_alter_table("discrepancies", schema=None) as batch_op:
+        batch_op.create_index("ix_discrepancies_org_open", ["org_id", "resolved_at"], unique=False)
+
+    op.create_table(
+        "pick_lists",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("warehouse_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('open','done','cancelled')", name=op.f("ck_pick_lists_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_pick_lists_org_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["warehouse_id"], ["locations.id"], name=op.f("fk_pick_lists_warehouse_id_locations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pick_lists")),
+        sa.UniqueConstraint("org_id", "number", name=op.f("uq_pick_lists_org_id_number")),
+    )
+    op.create_table(
         "sales_orders",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("org_id", sa.Integer(), nullable=False),
@@ -84,10 +132,16 @@ def upgrade() -> None:
         sa.Column("warehouse_id", sa.Integer(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("backorders_first", sa.Boolean(), nullable=False),
+        sa.Column("outbound_location_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organisations.id"],
             name=op.f("fk_warehouse_settings_org_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["outbound_location_id"],
+            ["locations.id"],
+            name=op.f("fk_warehouse_settings_outbound_location_id_locations"),
         ),
         sa.ForeignKeyConstraint(
             ["warehouse_id"],
@@ -140,6 +194,80 @@ def upgrade() -> None:
             "ix_sales_order_lines_org_item_wh", ["org_id", "item_id", "warehouse_id"], unique=False
         )
 
+    op.create_table(
+        "shipments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("so_id", sa.Integer(), nullable=False),
+        sa.Column("posting_id", sa.BigInteger(), nullable=False),
+        sa.Column("shipped_at", sa.DateTime(), nullable=False),
+        sa.Column("shipped_by", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_shipments_org_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["so_id"], ["sales_orders.id"], name=op.f("fk_shipments_so_id_sales_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shipments")),
+        sa.UniqueConstraint("org_id", "number", name=op.f("uq_shipments_org_id_number")),
+    )
+    with op.batch_alter_table("shipments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_shipments_so_id"), ["so_id"], unique=False)
+
+    op.create_table(
+        "pick_tasks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("pick_list_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("so_line_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("lot_id", sa.Integer(), nullable=False),
+        sa.Column("serial_id", sa.Integer(), nullable=False),
+        sa.Column("qty", sa.BigInteger(), nullable=False),
+        sa.Column("qty_picked", sa.BigInteger(), nullable=False),
+        sa.Column("qty_shipped", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("picked_at", sa.DateTime(), nullable=True),
+        sa.Column("picked_by", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('open','picked','short','cancelled')", name=op.f("ck_pick_tasks_status")
+        ),
+        sa.CheckConstraint("qty > 0", name=op.f("ck_pick_tasks_qty")),
+        sa.CheckConstraint(
+            "qty_picked >= 0 AND qty_picked <= qty", name=op.f("ck_pick_tasks_qty_picked")
+        ),
+        sa.CheckConstraint(
+            "qty_shipped >= 0 AND qty_shipped <= qty_picked", name=op.f("ck_pick_tasks_qty_shipped")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_pick_tasks_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_pick_tasks_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_pick_tasks_org_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pick_list_id"], ["pick_lists.id"], name=op.f("fk_pick_tasks_pick_list_id_pick_lists")
+        ),
+        sa.ForeignKeyConstraint(
+            ["so_line_id"],
+            ["sales_order_lines.id"],
+            name=op.f("fk_pick_tasks_so_line_id_sales_order_lines"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pick_tasks")),
+        sa.UniqueConstraint("pick_list_id", "seq", name=op.f("uq_pick_tasks_pick_list_id_seq")),
+    )
+    with op.batch_alter_table("pick_tasks", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_pick_tasks_org_item_status", ["org_id", "item_id", "status"], unique=False
+        )
+        batch_op.create_index("ix_pick_tasks_org_line", ["org_id", "so_line_id"], unique=False)
+
     with op.batch_alter_table("locations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("on_hold", sa.Boolean(), server_default=sa.text("(false)"), nullable=False)
@@ -153,6 +281,15 @@ def downgrade() -> None:
     with op.batch_alter_table("locations", schema=None) as batch_op:
         batch_op.drop_column("on_hold")
 
+    with op.batch_alter_table("pick_tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_pick_tasks_org_line")
+        batch_op.drop_index("ix_pick_tasks_org_item_status")
+
+    op.drop_table("pick_tasks")
+    with op.batch_alter_table("shipments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_shipments_so_id"))
+
+    op.drop_table("shipments")
     with op.batch_alter_table("sales_order_lines", schema=None) as batch_op:
         batch_op.drop_index("ix_sales_order_lines_org_item_wh")
 
@@ -162,6 +299,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sales_orders_org_status")
 
     op.drop_table("sales_orders")
+    op.drop_table("pick_lists")
+    with op.batch_alter_table("discrepancies", schema=None) as batch_op:
+        batch_op.drop_index("ix_discrepancies_org_open")
+
+    op.drop_table("discrepancies")
     op.drop_table("commitments")
     op.drop_table("document_counters")
     # ### end Alembic commands ###
