@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, func, insert, literal_column, select, update
 
 from onhand.store.sales import not_held
 from onhand.store.tables import (
@@ -46,14 +46,16 @@ def candidates(
     claimed = (
         _claimed.where(pick_tasks.c.org_id == org_id, pick_tasks.c.item_id == item_id)
     ).subquery()
+    # The literal 0 is inlined: PostgreSQL matches the GROUP BY expression by its text.
+    lot = func.coalesce(movements.c.lot_id, literal_column("0"))
     arrived = (
         select(
             movements.c.to_location_id.label("location_id"),
-            func.coalesce(movements.c.lot_id, 0).label("lot_id"),
+            lot.label("lot_id"),
             func.max(movements.c.effective_at).label("at"),
         )
         .where(movements.c.org_id == org_id, movements.c.item_id == item_id)
-        .group_by(movements.c.to_location_id, func.coalesce(movements.c.lot_id, 0))
+        .group_by(movements.c.to_location_id, lot)
     ).subquery()
     q = (
         select(
