@@ -52,6 +52,10 @@ ORG_TABLES = (
     "sales_order_lines",
     "commitments",
     "warehouse_settings",
+    "pick_lists",
+    "pick_tasks",
+    "shipments",
+    "discrepancies",
 )
 
 

@@ -100,9 +100,77 @@ class AtpRead(BaseModel):
 class WarehouseSettingsSet(In):
     priority: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     backorders_first: Flag | None = None
+    outbound: Path | None = Field(default=None, description="where picked stock waits to ship")
 
 
 class WarehouseSettingsRead(BaseModel):
     warehouse: str
     priority: int
     backorders_first: bool
+    outbound: str | None
+
+
+class PickListCreate(In):
+    warehouse: Path
+    orders: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, max_length=1000, description="default: every open order of the warehouse"
+    )
+
+
+class PickTaskRead(BaseModel):
+    seq: int
+    order: str
+    line_no: int
+    sku: str
+    location: str
+    lot: str | None
+    serial: str | None
+    quantity: Qty
+    picked: Qty
+    status: Literal["open", "picked", "short", "cancelled"]
+
+
+class PickListRead(BaseModel):
+    number: str
+    warehouse: str
+    status: Literal["open", "done", "cancelled"]
+    tasks: list[PickTaskRead]
+    created_at: dt.datetime
+    replayed: bool | None = None
+
+
+class PickConfirmationCreate(In):
+    seq: Annotated[int, Field(ge=1, le=10**9)]
+    location: Path = Field(description="the location scanned")
+    quantity: Exact = Field(description="what was taken; less than asked is a short pick")
+    lot: Code | None = None
+    serial: Code | None = None
+
+
+class PickConfirm(In):
+    confirmations: list[PickConfirmationCreate] = Field(min_length=1, max_length=10000)
+    idempotency_key: (
+        Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None
+    ) = None
+
+
+class ShipCreate(In):
+    idempotency_key: (
+        Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None
+    ) = None
+
+
+class ShipmentRead(BaseModel):
+    order: SoRead
+    shipment: str | None = None
+    posting_id: int
+    replayed: bool
+
+
+class DiscrepancyRead(BaseModel):
+    location: str
+    sku: str
+    kind: str
+    quantity: Qty
+    note: str | None
+    created_at: dt.datetime

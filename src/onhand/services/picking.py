@@ -349,3 +349,22 @@ def get_pick_list(db: Database, actor: Actor, number: str) -> dict[str, Any]:
             raise not_found("pick list", number)
         actor.require_warehouse(pl.warehouse_id, pl.warehouse)
         return _list_out(uow, actor.org_id, number)
+
+
+def list_discrepancies(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """Open discrepancies, oldest first: locations whose records may be wrong."""
+    actor.require(Permission.READ)
+    with db.reading() as uow:
+        rows = picking.open_discrepancies(uow.conn, actor.org_id)
+    return [
+        {
+            "location": r.path,
+            "sku": r.sku,
+            "kind": r.kind,
+            "quantity": from_micro(r.qty, r.precision),
+            "note": r.note,
+            "created_at": r.created_at,
+        }
+        for r in rows
+        if actor.may_touch_warehouse(r.warehouse_id)
+    ]

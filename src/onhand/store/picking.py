@@ -213,7 +213,13 @@ def record_discrepancy(
 def open_discrepancies(conn: Connection, org_id: int) -> list[Row[Any]]:
     return list(
         conn.execute(
-            select(discrepancies, items.c.sku, items.c.precision, locations.c.path)
+            select(
+                discrepancies,
+                items.c.sku,
+                items.c.precision,
+                locations.c.path,
+                locations.c.warehouse_id,
+            )
             .join(items, items.c.id == discrepancies.c.item_id)
             .join(locations, locations.c.id == discrepancies.c.location_id)
             .where(discrepancies.c.org_id == org_id, discrepancies.c.resolved_at.is_(None))

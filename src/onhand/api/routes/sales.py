@@ -7,18 +7,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from onhand.api.deps import DB, CurrentActor
+from onhand.api.deps import DB, CurrentActor, KeyHeader, idempotency_key_of
 from onhand.api.schemas import Exact, Path
 from onhand.api.schemas_sales import (
     AtpQuery,
     AtpRead,
+    DiscrepancyRead,
+    PickConfirm,
+    PickListCreate,
+    PickListRead,
+    ShipCreate,
+    ShipmentRead,
     SoCreate,
     SoRead,
     SoStatus,
     WarehouseSettingsRead,
     WarehouseSettingsSet,
 )
-from onhand.services import availability, sales_orders
+from onhand.services import availability, picking, sales_orders, shipping
 
 router = APIRouter(tags=["sales"])
 
@@ -94,5 +100,56 @@ def set_warehouse_settings(
 ) -> Any:
     """Routing priority (lower first) and whether arriving stock serves backorders first."""
     return sales_orders.set_warehouse_settings(
-        db, actor, code, priority=body.priority, backorders_first=body.backorders_first
+        db,
+        actor,
+        code,
+        priority=body.priority,
+        backorders_first=body.backorders_first,
+        outbound=body.outbound,
     )
+
+
+@router.post("/pick-lists", response_model=PickListRead, status_code=status.HTTP_201_CREATED)
+def create_pick_list(body: PickListCreate, db: DB, actor: CurrentActor) -> Any:
+    """Tasks for what open orders have reserved: which stock to take from which bin (FIFO,
+    FEFO or serials), in bin-path order."""
+    return picking.create_pick_list(db, actor, body.warehouse, orders=body.orders)
+
+
+@router.get("/pick-lists/{number}", response_model=PickListRead)
+def get_pick_list(number: str, db: DB, actor: CurrentActor) -> Any:
+    return picking.get_pick_list(db, actor, number)
+
+
+@router.post("/pick-lists/{number}/confirm", response_model=PickListRead)
+def confirm_picks(
+    number: str, body: PickConfirm, db: DB, actor: CurrentActor, key: KeyHeader = None
+) -> Any:
+    """Confirm tasks with what was scanned and taken; the stock moves to the outbound location.
+    Less than asked is a short pick: the rest is backordered and the bin flagged for a count."""
+    return picking.confirm_picks(
+        db,
+        actor,
+        number,
+        [picking.PickConfirmation(**c.model_dump()) for c in body.confirmations],
+        idempotency_key=idempotency_key_of(key, body.idempotency_key),
+    )
+
+
+@router.post("/sales-orders/{number}/ship", response_model=ShipmentRead)
+def ship_order(
+    number: str,
+    db: DB,
+    actor: CurrentActor,
+    key: KeyHeader = None,
+    body: ShipCreate | None = None,
+) -> Any:
+    """Ship what is picked for the order and not shipped yet (to @customer)."""
+    given = body.idempotency_key if body is not None else None
+    return shipping.ship_order(db, actor, number, idempotency_key=idempotency_key_of(key, given))
+
+
+@router.get("/discrepancies", response_model=list[DiscrepancyRead])
+def list_discrepancies(db: DB, actor: CurrentActor) -> Any:
+    """Open discrepancies (short picks...): where the records may be wrong, to count first."""
+    return picking.list_discrepancies(db, actor)
