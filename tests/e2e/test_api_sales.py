@@ -92,7 +92,12 @@ def test_refused_sales_requests_change_nothing(shop: Tenant, other: Tenant) -> N
 
 def test_warehouse_settings_are_set_and_checked(shop: Tenant) -> None:
     r = shop.http.put("/warehouses/WH1/settings", json={"priority": 5})
-    assert r.json() == {"warehouse": "WH1", "priority": 5, "backorders_first": True}
+    assert r.json() == {
+        "warehouse": "WH1",
+        "priority": 5,
+        "backorders_first": True,
+        "outbound": None,
+    }
     assert_problem(
         shop.http.put("/warehouses/WH1/settings", json={"priority": -1}), 422, "validation_error"
     )
