@@ -241,3 +241,33 @@ def test_purchasing_from_the_command_line(tmp_path: Path) -> None:
     assert "received" in ok(run("po", "close", "PO-000001"))
     assert run("po", "show", "PO-404").returncode == 3
     ok(run("verify"))
+
+
+def test_selling_picking_and_shipping_from_the_command_line(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'sell.db'}"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return onhand(*db, *args, cwd=tmp_path)
+
+    ok(run("init", "--slug", "sell", "--password", "secret-pw1"))
+    (tmp_path / "l.csv").write_text(
+        "path,kind\nWH1,internal\nWH1/OUT,internal\nWH1/A,internal\nWH1/A/01,internal\n"
+    )
+    (tmp_path / "i.csv").write_text("sku,name\nBOLT,Bolt\n")
+    (tmp_path / "b.csv").write_text("sku,location,quantity\nBOLT,WH1/A/01,10\n")
+    for kind in ("locations", "items"):
+        ok(run("import", kind, f"{kind[0]}.csv"))
+    ok(run("import", "balances", "b.csv"))
+    assert "outbound WH1/OUT" in ok(run("warehouse", "settings", "WH1", "--outbound", "WH1/OUT"))
+    out = ok(run("so", "create", "--warehouse", "WH1", "--customer", "Smith", "BOLT=12"))
+    assert "SO-000001  open" in out
+    assert "not yet" in ok(run("atp", "WH1", "BOLT=1"))
+    assert "PL-000001" in ok(run("pick", "create", "WH1"))
+    wrong = run("pick", "confirm", "PL-000001", "1", "--location", "WH1/OUT", "--quantity", "10")
+    assert wrong.returncode == 2
+    assert "scanned" in wrong.stderr
+    ok(run("pick", "confirm", "PL-000001", "1", "--location", "WH1/A/01", "--quantity", "10"))
+    assert "partially_shipped" in ok(run("so", "ship", "SO-000001", "--key", "t1"))
+    assert "nothing changed" in ok(run("so", "ship", "SO-000001", "--key", "t1"))
+    assert run("so", "cancel", "SO-404").returncode == 3
+    ok(run("verify"))
