@@ -6,7 +6,8 @@ commitment row in that warehouse first (store.locking.lock_commitments), so conc
 reserve one after another and never more than is available, on SQLite and on PostgreSQL.
 
 Available-to-promise by date (domain.atp) adds what is expected (open purchase order lines, due
-on their expected date, else the order's, else ordered-at plus the supplier's lead time) and
+on their expected date, else the order's, else ordered-at plus the supplier's lead time; inbound
+transfers, due on their expected arrival) and
 subtracts what is owed and not reserved (backorders, due on their requested date).
 """
 
@@ -24,7 +25,7 @@ from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
 from onhand.domain.sales import reservable
 from onhand.services.common import not_found, utcnow
-from onhand.store import catalog, locking, sales, sites
+from onhand.store import catalog, locking, sales, sites, transfers
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 MAX_ATP_ITEMS = 1000
@@ -140,6 +141,8 @@ def available_to_promise(
         supply: dict[int, list[tuple[date, int]]] = defaultdict(list)
         for r in sales.expected_receipts(conn, org, ids, wh.id):
             supply[r.item_id].append((_due(r, today), int(r.qty)))
+        for r in transfers.inbound(conn, org, ids, wh.id):
+            supply[r.item_id].append((max(r.due or today, today), int(r.qty)))
         demand: dict[int, list[tuple[date, int]]] = defaultdict(list)
         for r in sales.backorders(conn, org, ids, wh.id):
             demand[r.item_id].append((max(r.due or today, today), int(r.qty)))

@@ -155,3 +155,14 @@ def has_active_children(conn: Connection, org_id: int, location_id: int) -> bool
         locations.c.active.is_(True),
     )
     return conn.execute(q).scalar_one() > 0
+
+
+def is_held(conn: Connection, org_id: int, path: str) -> bool:
+    """Whether the location at ``path``, or one above it, is on hold."""
+    ancestors = [path[:i] for i, ch in enumerate(path) if ch == "/"] + [path]
+    q = select(func.count()).where(
+        locations.c.org_id == org_id,
+        locations.c.path.in_(ancestors),
+        locations.c.on_hold.is_(True),
+    )
+    return conn.execute(q).scalar_one() > 0

@@ -42,6 +42,7 @@ from onhand.store.tables.sales import (
     sales_orders,
     warehouse_settings,
 )
+from onhand.store.tables.transfers import transfer_lines, transfers
 from onhand.store.tables.warehousing import put_away_zones
 
 __all__ = [
@@ -78,6 +79,8 @@ __all__ = [
     "shipments",
     "supplier_items",
     "suppliers",
+    "transfer_lines",
+    "transfers",
     "user_warehouses",
     "users",
     "warehouse_settings",

@@ -61,6 +61,8 @@ sales_order_lines = Table(
     Column("qty_reserved", BigInteger, nullable=False),
     Column("qty_shipped", BigInteger, nullable=False),
     Column("qty_cancelled", BigInteger, nullable=False),
+    # Came back from the customer (never more than was shipped).
+    Column("qty_returned", BigInteger, nullable=False, server_default="0"),
     Column("unit_price", BigInteger, nullable=True),
     Column("requested_date", Date, nullable=True),
     UniqueConstraint("so_id", "line_no"),
@@ -68,6 +70,7 @@ sales_order_lines = Table(
     CheckConstraint("qty_reserved >= 0", name="qty_reserved"),
     CheckConstraint("qty_shipped >= 0", name="qty_shipped"),
     CheckConstraint("qty_cancelled >= 0", name="qty_cancelled"),
+    CheckConstraint("qty_returned >= 0 AND qty_returned <= qty_shipped", name="qty_returned"),
     CheckConstraint(
         "qty_reserved + qty_shipped + qty_cancelled <= qty_ordered", name="qty_within_order"
     ),

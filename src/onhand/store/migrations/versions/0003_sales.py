@@ -1,8 +1,8 @@
-"""sales orders, reservations, picking, shipping, holds, document numbers
+"""sales orders, reservations, picking, shipping, transfers, holds, document numbers
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-27 05:26:59.414004
+Create Date: 2026-11-27 05:35:43.779975
 """
 
 from __future__ import annotations
@@ -127,6 +127,56 @@ def upgrade() -> None:
         batch_op.create_index("ix_sales_orders_org_status", ["org_id", "status"], unique=False)
 
     op.create_table(
+        "transfers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("from_location_id", sa.Integer(), nullable=False),
+        sa.Column("to_location_id", sa.Integer(), nullable=False),
+        sa.Column("via_location_id", sa.Integer(), nullable=True),
+        sa.Column("to_warehouse_id", sa.Integer(), nullable=False),
+        sa.Column("ship_date", sa.Date(), nullable=True),
+        sa.Column("expected_arrival", sa.Date(), nullable=True),
+        sa.Column("shipped_at", sa.DateTime(), nullable=True),
+        sa.Column("received_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('planned','in_transit','received','cancelled')",
+            name=op.f("ck_transfers_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["from_location_id"],
+            ["locations.id"],
+            name=op.f("fk_transfers_from_location_id_locations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_transfers_org_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_location_id"], ["locations.id"], name=op.f("fk_transfers_to_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_warehouse_id"],
+            ["locations.id"],
+            name=op.f("fk_transfers_to_warehouse_id_locations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["via_location_id"],
+            ["locations.id"],
+            name=op.f("fk_transfers_via_location_id_locations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transfers")),
+        sa.UniqueConstraint("org_id", "number", name=op.f("uq_transfers_org_id_number")),
+    )
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_transfers_org_to_status", ["org_id", "to_warehouse_id", "status"], unique=False
+        )
+
+    op.create_table(
         "warehouse_settings",
         sa.Column("org_id", sa.Integer(), nullable=False),
         sa.Column("warehouse_id", sa.Integer(), nullable=False),
@@ -162,6 +212,7 @@ def upgrade() -> None:
         sa.Column("qty_reserved", sa.BigInteger(), nullable=False),
         sa.Column("qty_shipped", sa.BigInteger(), nullable=False),
         sa.Column("qty_cancelled", sa.BigInteger(), nullable=False),
+        sa.Column("qty_returned", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("unit_price", sa.BigInteger(), nullable=True),
         sa.Column("requested_date", sa.Date(), nullable=True),
         sa.CheckConstraint("qty_cancelled >= 0", name=op.f("ck_sales_order_lines_qty_cancelled")),
@@ -171,6 +222,10 @@ def upgrade() -> None:
             name=op.f("ck_sales_order_lines_qty_within_order"),
         ),
         sa.CheckConstraint("qty_reserved >= 0", name=op.f("ck_sales_order_lines_qty_reserved")),
+        sa.CheckConstraint(
+            "qty_returned >= 0 AND qty_returned <= qty_shipped",
+            name=op.f("ck_sales_order_lines_qty_returned"),
+        ),
         sa.CheckConstraint("qty_shipped >= 0", name=op.f("ck_sales_order_lines_qty_shipped")),
         sa.ForeignKeyConstraint(
             ["item_id"], ["items.id"], name=op.f("fk_sales_order_lines_item_id_items")
@@ -214,6 +269,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("shipments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_shipments_so_id"), ["so_id"], unique=False)
+
+    op.create_table(
+        "transfer_lines",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("transfer_id", sa.Integer(), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("lot_code", sa.String(length=64), nullable=True),
+        sa.Column("serial", sa.String(length=64), nullable=True),
+        sa.Column("qty", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("qty > 0", name=op.f("ck_transfer_lines_qty")),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_transfer_lines_item_id_items")
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organisations.id"], name=op.f("fk_transfer_lines_org_id_organisations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transfer_id"], ["transfers.id"], name=op.f("fk_transfer_lines_transfer_id_transfers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transfer_lines")),
+        sa.UniqueConstraint(
+            "transfer_id", "line_no", name=op.f("uq_transfer_lines_transfer_id_line_no")
+        ),
+    )
+    with op.batch_alter_table("transfer_lines", schema=None) as batch_op:
+        batch_op.create_index("ix_transfer_lines_org_item", ["org_id", "item_id"], unique=False)
 
     op.create_table(
         "pick_tasks",
@@ -286,6 +369,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_pick_tasks_org_item_status")
 
     op.drop_table("pick_tasks")
+    with op.batch_alter_table("transfer_lines", schema=None) as batch_op:
+        batch_op.drop_index("ix_transfer_lines_org_item")
+
+    op.drop_table("transfer_lines")
     with op.batch_alter_table("shipments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shipments_so_id"))
 
@@ -295,6 +382,10 @@ def downgrade() -> None:
 
     op.drop_table("sales_order_lines")
     op.drop_table("warehouse_settings")
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.drop_index("ix_transfers_org_to_status")
+
+    op.drop_table("transfers")
     with op.batch_alter_table("sales_orders", schema=None) as batch_op:
         batch_op.drop_index("ix_sales_orders_org_status")
 

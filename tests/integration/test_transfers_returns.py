@@ -1,0 +1,198 @@
+"""Transfers (direct and through transit), customer returns into stock or quarantine, and scrap,
+through the real services on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from onhand.domain.errors import Conflict, IdempotencyConflict, InsufficientStock, InvalidInput
+from onhand.services import (
+    availability,
+    locations,
+    picking,
+    returns,
+    sales_orders,
+    shipping,
+    transfers,
+    verify,
+)
+from onhand.services.availability import AtpRequest
+from onhand.services.picking import PickConfirmation
+from onhand.services.returns import ReturnCreate, ReturnLine
+from onhand.services.sales_orders import SoCreate, SoLineInput
+from onhand.services.transfers import TransferCreate, TransferLineInput
+from onhand.store.unit_of_work import Database
+from tests.conftest import Org
+from tests.integration.ledger_helpers import World, build_world, mv, on_hand, post
+
+D = Decimal
+TODAY = date.today()
+
+
+@pytest.fixture
+def w(db: Database, org: Org) -> World:
+    world = build_world(db, org.actor)
+    locations.create_location(db, org.actor, code="OUT", parent="WH1")
+    locations.create_location(db, org.actor, code="QUAR", parent="WH1")
+    quarantine = locations.get_location(db, org.actor, path="WH1/QUAR")
+    locations.update_location(db, org.actor, quarantine["id"], on_hold=True)
+    sales_orders.set_warehouse_settings(db, org.actor, "WH1", outbound="WH1/OUT")
+    return world
+
+
+def transfer(w: World, *lines: TransferLineInput, **kw: object) -> dict[str, object]:
+    data = TransferCreate(source="WH1/A/01", destination="WH2/STOCK", lines=list(lines), **kw)  # type: ignore[arg-type]
+    return transfers.create_transfer(w.db, w.actor, data)
+
+
+def atp_wh2(w: World, sku: str) -> dict[str, object]:
+    got = availability.available_to_promise(w.db, w.actor, "WH2", [AtpRequest(sku, D(5))])
+    return dict(got["items"][0])
+
+
+def test_a_direct_transfer_moves_at_once(w: World) -> None:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 10))
+    done = transfer(w, TransferLineInput("BOLT", D(4)), direct=True)
+    assert done["status"] == "received"
+    assert on_hand(w, "BOLT") == {
+        ("WH1/A/01", None, None): D(6),
+        ("WH2/STOCK", None, None): D(4),
+    }
+
+
+def test_a_transfer_through_transit_is_expected_then_in_transit_then_received(w: World) -> None:
+    post(w, mv("MILK", "@supplier", "WH1/A/01", 10, lot="L1", expiry=TODAY + timedelta(days=30)))
+    arrival = TODAY + timedelta(days=2)
+    planned = transfer(w, TransferLineInput("MILK", D(6), lot="L1"), expected_arrival=arrival)
+    number = str(planned["number"])
+    assert planned["status"] == "planned"
+    assert atp_wh2(w, "MILK")["expected"] == D(6)
+    assert atp_wh2(w, "MILK")["earliest_date"] == arrival
+    shipped = transfers.ship_transfer(w.db, w.actor, number, idempotency_key="k")
+    assert shipped["status"] == "in_transit"
+    assert transfers.ship_transfer(w.db, w.actor, number, idempotency_key="k")["replayed"]
+    assert on_hand(w, "MILK")[("@transit", "L1", None)] == D(6)
+    assert atp_wh2(w, "MILK")["expected"] == D(6)
+    with pytest.raises(Conflict) as err:
+        transfers.cancel_transfer(w.db, w.actor, number)
+    assert err.value.code == "transfer_in_transit"
+    transfers.receive_transfer(w.db, w.actor, number)
+    assert on_hand(w, "MILK") == {
+        ("WH1/A/01", "L1", None): D(4),
+        ("WH2/STOCK", "L1", None): D(6),
+    }
+    got = atp_wh2(w, "MILK")
+    assert (got["expected"], got["on_hand"]) == (D(0), D(6))
+    assert verify.verify(w.db).findings == []
+
+
+def test_arriving_transfers_serve_backorders_in_the_destination(w: World) -> None:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 10))
+    so = sales_orders.create_order(
+        w.db, w.actor, SoCreate(customer="c", warehouse="WH2", lines=[SoLineInput("BOLT", D(3))])
+    )
+    assert so["lines"][0]["backordered"] == D(3)
+    transfer(w, TransferLineInput("BOLT", D(5)), direct=True)
+    line = sales_orders.get_order(w.db, w.actor, so["number"])["lines"][0]
+    assert (line["reserved"], line["backordered"]) == (D(3), D(0))
+
+
+def test_bad_transfers_are_refused(w: World) -> None:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 2))
+    for lines, kw, code in (
+        ([TransferLineInput("MILK", D(1))], {}, "lot_required"),
+        ([TransferLineInput("NOPE", D(1))], {}, "sku_not_found"),
+        ([], {}, "invalid_line_count"),
+        ([TransferLineInput("BOLT", D(1))], {"via": "WH1/A/02"}, "wrong_location_kind"),
+    ):
+        with pytest.raises(InvalidInput) as err:
+            transfer(w, *lines, **kw)
+        assert err.value.code == code
+    with pytest.raises(InsufficientStock):
+        transfer(w, TransferLineInput("BOLT", D(3)), direct=True)
+    planned = transfer(w, TransferLineInput("BOLT", D(3)))
+    with pytest.raises(InsufficientStock):
+        transfers.ship_transfer(w.db, w.actor, str(planned["number"]))
+    assert transfers.get_transfer(w.db, w.actor, str(planned["number"]))["status"] == "planned"
+
+
+def _shipped_order(w: World, qty: int) -> str:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", qty))
+    number = str(
+        sales_orders.create_order(
+            w.db,
+            w.actor,
+            SoCreate(customer="c", warehouse="WH1", lines=[SoLineInput("BOLT", D(qty))]),
+        )["number"]
+    )
+    pl = picking.create_pick_list(w.db, w.actor, "WH1")
+    t = pl["tasks"][0]
+    picking.confirm_picks(
+        w.db, w.actor, pl["number"], [PickConfirmation(t["seq"], t["location"], t["quantity"])]
+    )
+    shipping.ship_order(w.db, w.actor, number)
+    return number
+
+
+def test_a_customer_return_goes_into_quarantine_and_is_not_available(w: World) -> None:
+    number = _shipped_order(w, 5)
+    back = returns.return_goods(
+        w.db,
+        w.actor,
+        ReturnCreate(
+            to="WH1/QUAR", reason="damaged", order=number, lines=[ReturnLine("BOLT", D(2))]
+        ),
+        idempotency_key="rma-1",
+    )
+    assert back["quarantined"] is True
+    again = returns.return_goods(
+        w.db,
+        w.actor,
+        ReturnCreate(
+            to="WH1/QUAR", reason="damaged", order=number, lines=[ReturnLine("BOLT", D(2))]
+        ),
+        idempotency_key="rma-1",
+    )
+    assert again["replayed"] is True
+    assert on_hand(w, "BOLT") == {("WH1/QUAR", None, None): D(2)}
+    got = availability.available_to_promise(w.db, w.actor, "WH1", [AtpRequest("BOLT")])
+    assert got["items"][0]["on_hand"] == D(0)
+    with pytest.raises(InvalidInput) as err:
+        returns.return_goods(
+            w.db,
+            w.actor,
+            ReturnCreate(
+                to="WH1/A/01", reason="unwanted", order=number, lines=[ReturnLine("BOLT", D(4))]
+            ),
+        )
+    assert err.value.code == "return_exceeds_shipped"
+    returns.return_goods(
+        w.db,
+        w.actor,
+        ReturnCreate(
+            to="WH1/A/01", reason="unwanted", order=number, lines=[ReturnLine("BOLT", D(3))]
+        ),
+    )
+    line = sales_orders.get_order(w.db, w.actor, number)["lines"][0]
+    assert line["shipped"] == D(5)
+    with pytest.raises(IdempotencyConflict):
+        returns.return_goods(
+            w.db,
+            w.actor,
+            ReturnCreate(to="WH1/QUAR", reason="damaged", lines=[ReturnLine("BOLT", D(1))]),
+            idempotency_key="rma-1",
+        )
+
+
+def test_scrap_needs_a_reason_code(w: World) -> None:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 5))
+    with pytest.raises(InvalidInput) as err:
+        returns.scrap(
+            w.db, w.actor, sku="BOLT", source="WH1/A/01", quantity=D(1), reason="Broken glass!"
+        )
+    assert err.value.code == "invalid_reason"
+    returns.scrap(w.db, w.actor, sku="BOLT", source="WH1/A/01", quantity=D(2), reason="damaged")
+    assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(3)}
