@@ -56,6 +56,8 @@ ORG_TABLES = (
     "pick_tasks",
     "shipments",
     "discrepancies",
+    "transfers",
+    "transfer_lines",
 )
 
 

@@ -120,3 +120,69 @@ def test_purchase_to_shipment_with_a_short_pick_and_a_backorder(tenant: Tenant) 
     assert tenant.total("MILK") == 15  # 30 received - 15 shipped
     report = ok(http.get("/verify"))
     assert report["ok"] is True
+
+
+def test_transfers_returns_and_scrap_over_http(tenant: Tenant) -> None:
+    http = tenant.http
+    for code, parent in (("WH1", None), ("A", "WH1"), ("QUAR", "WH1"), ("WH2", None)):
+        tenant.location(code, parent)
+    quarantine = ok(http.get("/locations", params={"path": "WH1/QUAR"}))[0]
+    ok(http.patch(f"/locations/{quarantine['id']}", json={"on_hold": True}))
+    tenant.item("BOLT")
+    tenant.move("BOLT", "@supplier", "WH1/A", "10")
+    arrival = str(date.today() + timedelta(days=3))
+    tr = ok(
+        http.post(
+            "/transfers",
+            json={
+                "from": "WH1/A",
+                "to": "WH2",
+                "lines": [{"sku": "BOLT", "quantity": "4"}],
+                "expected_arrival": arrival,
+            },
+        ),
+        201,
+    )
+    assert (tr["status"], tr["from"], tr["via"]) == ("planned", "WH1/A", "@transit")
+    atp = ok(http.get("/atp/BOLT", params={"warehouse": "WH2", "quantity": "4"}))["items"][0]
+    assert (atp["expected"], atp["earliest_date"]) == ("4", arrival)
+    assert ok(http.post(f"/transfers/{tr['number']}/ship"))["status"] == "in_transit"
+    assert_problem(http.post(f"/transfers/{tr['number']}/ship"), 409, "transfer_in_transit")
+    assert ok(http.post(f"/transfers/{tr['number']}/receive"))["status"] == "received"
+    back = ok(
+        http.post(
+            "/returns",
+            json={
+                "to": "WH1/QUAR",
+                "reason": "damaged",
+                "lines": [{"sku": "BOLT", "quantity": "1"}],
+            },
+        ),
+        201,
+    )
+    assert back["quarantined"] is True
+    before = tenant.fingerprint()
+    assert_problem(
+        http.post(
+            "/scrap", json={"sku": "BOLT", "from": "WH1/A", "quantity": "1", "reason": "No Reason"}
+        ),
+        422,
+        "invalid_reason",
+    )
+    assert_problem(
+        http.post(
+            "/transfers",
+            json={"from": "WH1/A", "to": "WH1/A", "lines": [{"sku": "BOLT", "quantity": "1"}]},
+        ),
+        422,
+        "same_location",
+    )
+    assert tenant.fingerprint() == before
+    ok(
+        http.post(
+            "/scrap", json={"sku": "BOLT", "from": "WH1/A", "quantity": "1", "reason": "damaged"}
+        ),
+        201,
+    )
+    stock = {(x["location"], x["quantity"]) for x in ok(http.get("/stock/items/BOLT"))["lines"]}
+    assert stock == {("WH1/A", "5"), ("WH2", "4"), ("WH1/QUAR", "1")}

@@ -13,6 +13,7 @@ from onhand.api.routes import (
     items,
     locations,
     movements,
+    moves,
     purchasing,
     put_away,
     sales,
@@ -43,6 +44,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         purchasing,
         put_away,
         sales,
+        moves,
         admin,
     ):
         app.include_router(module.router, prefix="/api/v1")
