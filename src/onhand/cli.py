@@ -10,8 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-# cli_data, cli_demo, cli_purchasing and cli_sales register their commands on the same app.
-from onhand import cli_data, cli_demo, cli_purchasing, cli_sales  # noqa: F401
+# The other cli_* modules register their commands on the same app.
+from onhand import cli_data, cli_demo, cli_moves, cli_purchasing, cli_sales  # noqa: F401
 from onhand.cli_common import (
     app,
     console,

@@ -271,3 +271,31 @@ def test_selling_picking_and_shipping_from_the_command_line(tmp_path: Path) -> N
     assert "nothing changed" in ok(run("so", "ship", "SO-000001", "--key", "t1"))
     assert run("so", "cancel", "SO-404").returncode == 3
     ok(run("verify"))
+
+
+def test_transfers_returns_and_scrap_from_the_command_line(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'move.db'}"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return onhand(*db, *args, cwd=tmp_path)
+
+    ok(run("init", "--slug", "move", "--password", "secret-pw1"))
+    (tmp_path / "l.csv").write_text("path,kind\nWH1,internal\nWH1/A,internal\nWH2,internal\n")
+    (tmp_path / "i.csv").write_text("sku,name\nBOLT,Bolt\n")
+    (tmp_path / "b.csv").write_text("sku,location,quantity\nBOLT,WH1/A,10\n")
+    ok(run("import", "locations", "l.csv"))
+    ok(run("import", "items", "i.csv"))
+    ok(run("import", "balances", "b.csv"))
+    assert "TR-000001  planned  WH1/A > @transit > WH2" in ok(
+        run("transfer", "create", "WH1/A", "WH2", "BOLT=4", "--arrival", "2030-01-01")
+    )
+    assert "in_transit" in ok(run("transfer", "ship", "TR-000001"))
+    assert "received" in ok(run("transfer", "receive", "TR-000001"))
+    again = run("transfer", "receive", "TR-000001")
+    assert again.returncode == 4
+    assert "received" in again.stderr
+    assert "posted into stock" in ok(run("return", "WH1/A", "BOLT=1", "--reason", "unwanted"))
+    bad = run("scrap", "BOLT", "WH1/A", "1", "--reason", "Bad Reason")
+    assert bad.returncode == 2
+    ok(run("scrap", "BOLT", "WH1/A", "1", "--reason", "damaged"))
+    ok(run("verify"))
