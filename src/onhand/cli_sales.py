@@ -15,6 +15,7 @@ from onhand.services import (
     availability,
     operators,
     picking,
+    routing,
     sales_orders,
     shipping,
 )
@@ -249,3 +250,28 @@ def wh_settings(
         f"{'yes' if got['backorders_first'] else 'no'}, outbound {got['outbound'] or '-'}",
         highlight=False,
     )
+
+
+@app.command("plan")
+def plan_cmd(
+    lines: Annotated[list[str], typer.Argument(help="SKU=QUANTITY")],
+    warehouse: Annotated[
+        list[str] | None, typer.Option("--warehouse", help="only these warehouses")
+    ] = None,
+    org: OrgOption = None,
+) -> None:
+    """Propose which warehouses should serve an order (fewest shipments, then priority)."""
+    db, actor = _session(org)
+    asked = []
+    for entry in lines:
+        sku, sep, q = entry.partition("=")
+        if not sep:
+            raise fail(f"{entry!r}: write each line as SKU=QUANTITY", EXIT["invalid"])
+        asked.append(routing.PlanLine(sku, _decimal(q)))
+    with handled():
+        got = routing.plan(db, actor, asked, warehouses=warehouse)
+    for s in got["shipments"]:
+        parts = ", ".join(f"{x['sku']} {x['quantity']}" for x in s["lines"])
+        console.print(f"{s['warehouse']} (priority {s['priority']}): {parts}", highlight=False)
+    for x in got["unfilled"]:
+        console.print(f"unfilled: {x['sku']} {x['quantity']}", highlight=False)

@@ -102,3 +102,12 @@ def test_warehouse_settings_are_set_and_checked(shop: Tenant) -> None:
         shop.http.put("/warehouses/WH1/settings", json={"priority": -1}), 422, "validation_error"
     )
     assert_problem(shop.http.put("/warehouses/NOPE/settings", json={}), 404, "location_not_found")
+
+
+def test_a_fulfilment_plan_is_proposed(shop: Tenant) -> None:
+    shop.location("WH2")
+    shop.move("BOLT", "@supplier", "WH2", "30")
+    r = shop.http.post("/fulfilment-plan", json={"lines": [{"sku": "BOLT", "quantity": "20"}]})
+    assert r.status_code == 200, r.text
+    assert [s["warehouse"] for s in r.json()["shipments"]] == ["WH2"]
+    assert_problem(shop.http.post("/fulfilment-plan", json={"lines": []}), 422, "validation_error")

@@ -174,3 +174,33 @@ class DiscrepancyRead(BaseModel):
     quantity: Qty
     note: str | None
     created_at: dt.datetime
+
+
+class PlanLineCreate(In):
+    sku: Code
+    quantity: Exact
+
+
+class PlanCreate(In):
+    lines: list[PlanLineCreate] = Field(min_length=1, max_length=1000)
+    warehouses: list[Path] | None = Field(
+        default=None, max_length=100, description="default: every warehouse you may use"
+    )
+
+
+class PlanLineRead(BaseModel):
+    line: int
+    sku: str
+    quantity: Qty
+
+
+class PlanShipmentRead(BaseModel):
+    warehouse: str
+    priority: int
+    lines: list[PlanLineRead]
+
+
+class PlanRead(BaseModel):
+    complete: bool
+    shipments: list[PlanShipmentRead]
+    unfilled: list[PlanLineRead]

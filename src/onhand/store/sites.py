@@ -166,3 +166,19 @@ def is_held(conn: Connection, org_id: int, path: str) -> bool:
         locations.c.on_hold.is_(True),
     )
     return conn.execute(q).scalar_one() > 0
+
+
+def warehouses(conn: Connection, org_id: int) -> list[Row[Any]]:
+    """Active top-level stock locations, by path."""
+    return list(
+        conn.execute(
+            select(locations)
+            .where(
+                locations.c.org_id == org_id,
+                locations.c.parent_id.is_(None),
+                locations.c.kind == "internal",
+                locations.c.active.is_(True),
+            )
+            .order_by(locations.c.path)
+        )
+    )

@@ -16,6 +16,8 @@ from onhand.api.schemas_sales import (
     PickConfirm,
     PickListCreate,
     PickListRead,
+    PlanCreate,
+    PlanRead,
     ShipCreate,
     ShipmentRead,
     SoCreate,
@@ -24,7 +26,7 @@ from onhand.api.schemas_sales import (
     WarehouseSettingsRead,
     WarehouseSettingsSet,
 )
-from onhand.services import availability, picking, sales_orders, shipping
+from onhand.services import availability, picking, routing, sales_orders, shipping
 
 router = APIRouter(tags=["sales"])
 
@@ -153,3 +155,15 @@ def ship_order(
 def list_discrepancies(db: DB, actor: CurrentActor) -> Any:
     """Open discrepancies (short picks...): where the records may be wrong, to count first."""
     return picking.list_discrepancies(db, actor)
+
+
+@router.post("/fulfilment-plan", response_model=PlanRead)
+def fulfilment_plan(body: PlanCreate, db: DB, actor: CurrentActor) -> Any:
+    """Which warehouses should serve an order: one that can ship everything, else the split
+    with the fewest shipments, ties broken by warehouse priority."""
+    return routing.plan(
+        db,
+        actor,
+        [routing.PlanLine(x.sku, x.quantity) for x in body.lines],
+        warehouses=body.warehouses,
+    )
