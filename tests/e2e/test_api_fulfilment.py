@@ -1,5 +1,6 @@
 """The whole cycle over HTTP: PO > receipt (partial, lots) > put-away > sales order >
-reservation > pick (one short) > ship > backorder filled by the next receipt."""
+reservation > pick (one short) > ship > backorder filled by the next receipt > customer return
+into quarantine."""
 
 from __future__ import annotations
 
@@ -20,11 +21,14 @@ def test_purchase_to_shipment_with_a_short_pick_and_a_backorder(tenant: Tenant) 
         ("WH1", None),
         ("RECV", "WH1"),
         ("OUT", "WH1"),
+        ("QUAR", "WH1"),
         ("A", "WH1"),
         ("01", "WH1/A"),
         ("02", "WH1/A"),
     ):
         tenant.location(code, parent)
+    quarantine = ok(http.get("/locations", params={"path": "WH1/QUAR"}))[0]
+    ok(http.patch(f"/locations/{quarantine['id']}", json={"on_hold": True}))
     tenant.item("MILK", tracking="lot", uom="l", precision=1)
     ok(http.put("/warehouses/WH1/settings", json={"outbound": "WH1/OUT"}))
     ok(http.post("/suppliers", json={"code": "ACME", "name": "Acme"}), 201)
@@ -118,6 +122,23 @@ def test_purchase_to_shipment_with_a_short_pick_and_a_backorder(tenant: Tenant) 
     final = ok(http.post(f"/sales-orders/{so['number']}/ship"))
     assert final["order"]["status"] == "shipped"
     assert tenant.total("MILK") == 15  # 30 received - 15 shipped
+    # The customer sends 2 back, damaged: into quarantine, on hand but not available.
+    back = ok(
+        http.post(
+            "/returns",
+            json={
+                "to": "WH1/QUAR",
+                "reason": "damaged",
+                "order": so["number"],
+                "lines": [{"sku": "MILK", "quantity": "2", "lot": "L1"}],
+            },
+        ),
+        201,
+    )
+    assert back["quarantined"] is True
+    assert tenant.total("MILK") == 17
+    atp = ok(http.get("/atp/MILK", params={"warehouse": "WH1"}))["items"][0]
+    assert atp["on_hand"] == "15.0"
     report = ok(http.get("/verify"))
     assert report["ok"] is True
 

@@ -19,7 +19,16 @@ from onhand.domain.errors import (
     NotFound,
     OnhandError,
 )
-from onhand.services import accounts, purchase_orders, put_away, receiving, suppliers, verify
+from onhand.services import (
+    accounts,
+    locations,
+    purchase_orders,
+    put_away,
+    receiving,
+    sales_orders,
+    suppliers,
+    verify,
+)
 from onhand.services.purchase_orders import PoCreate, PoLineInput
 from onhand.services.receiving import ReceiptLineInput, UnplannedReceiptLine
 from onhand.store import tables
@@ -338,3 +347,14 @@ def test_put_away_with_no_bin_left_says_so(w: World) -> None:
     assert err.value.code == "no_bin_available"
     with pytest.raises(InvalidInput):
         put_away.set_put_away_zone(w.db, w.actor, "BOLT", "WH1")
+
+
+def test_put_away_never_suggests_a_held_bin_or_the_outbound_location(w: World) -> None:
+    post(w, mv("FLOUR", "@supplier", "WH1/A/01", 1), mv("BOLT", "@supplier", "WH1/RECV", 3))
+    held = locations.get_location(w.db, w.actor, path="WH1/A/02")
+    locations.update_location(w.db, w.actor, held["id"], on_hold=True)
+    assert put_away.suggest_bin(w.db, w.actor, "BOLT", "WH1/RECV").bin == "WH1/NEG"
+    sales_orders.set_warehouse_settings(w.db, w.actor, "WH1", outbound="WH1/NEG")
+    with pytest.raises(Conflict) as err:
+        put_away.suggest_bin(w.db, w.actor, "BOLT", "WH1/RECV")
+    assert err.value.code == "no_bin_available"

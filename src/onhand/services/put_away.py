@@ -3,7 +3,8 @@
 The suggestion, in order: a bin of the same warehouse that already holds the item (the same lot
 first, then the most stock); else the first empty bin (by path) in the item's put-away zone for
 that warehouse; else the first empty bin in the warehouse. A bin is an active internal location
-without active children; the location the stock comes from is never suggested.
+without active children and not on hold; the location the stock comes from and the warehouse's
+outbound location are never suggested.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from onhand.domain.locations import LocationKind
 from onhand.services import postings
 from onhand.services.common import not_found
 from onhand.services.postings import MovementInput, write_retrying
-from onhand.store import catalog, ledger, put_away, sites
+from onhand.store import catalog, ledger, put_away, sales, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 
@@ -48,17 +49,22 @@ def _stock_location(uow: UnitOfWork, actor: Actor, path: str) -> Any:
 def _suggest(uow: UnitOfWork, actor: Actor, item: Any, source: Any, lot: str | None) -> Suggestion:
     conn, org = uow.conn, actor.org_id
     warehouse = sites.location_by_id(conn, org, source.warehouse_id)
-    held = put_away.bins_holding(conn, org, item.id, warehouse.path, source.id, lot)
+    settings = sales.settings_of(conn, org, [warehouse.id]).get(warehouse.id)
+    # Never the source, nor where picked stock waits to ship.
+    exclude = [source.id] + (
+        [settings.outbound_location_id] if settings and settings.outbound_location_id else []
+    )
+    held = put_away.bins_holding(conn, org, item.id, warehouse.path, exclude, lot)
     if held:
         best = held[0]
         why = "holds this lot" if lot is not None and best.lot == lot else "holds this item"
         return Suggestion(best.path, why)
     zone = put_away.home_zone(conn, org, item.id, warehouse.id)
     if zone is not None:
-        empty = put_away.first_empty_bin(conn, org, zone.path, source.id)
+        empty = put_away.first_empty_bin(conn, org, zone.path, exclude)
         if empty is not None:
             return Suggestion(empty.path, f"empty bin in the item's put-away zone {zone.path}")
-    empty = put_away.first_empty_bin(conn, org, warehouse.path, source.id)
+    empty = put_away.first_empty_bin(conn, org, warehouse.path, exclude)
     if empty is not None:
         return Suggestion(empty.path, f"empty bin in {warehouse.path}")
     raise Conflict(

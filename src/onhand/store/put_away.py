@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, case, delete, exists, insert, select
 
 from onhand.domain.locations import subtree_bounds
+from onhand.store.sales import not_held
 from onhand.store.tables import balances, locations, lots, put_away_zones
 
 _child = locations.alias("child")
 
 
-def _bins_under(org_id: int, path: str, exclude_id: int) -> list[Any]:
-    """Conditions: an active internal leaf (no active child) below ``path``, not ``exclude_id``."""
+def _bins_under(org_id: int, path: str, exclude: Sequence[int]) -> list[Any]:
+    """Conditions: an active internal leaf (no active child) below ``path``, not held, not one
+    of ``exclude``."""
     lo, hi = subtree_bounds(path)
     return [
         locations.c.org_id == org_id,
@@ -21,7 +24,8 @@ def _bins_under(org_id: int, path: str, exclude_id: int) -> list[Any]:
         locations.c.path < hi,
         locations.c.kind == "internal",
         locations.c.active.is_(True),
-        locations.c.id != exclude_id,
+        locations.c.id.not_in(list(exclude)),
+        not_held(),
         ~exists().where(
             _child.c.org_id == org_id,
             _child.c.parent_id == locations.c.id,
@@ -35,7 +39,7 @@ def bins_holding(
     org_id: int,
     item_id: int,
     warehouse_path: str,
-    exclude_id: int,
+    exclude: Sequence[int],
     lot: str | None,
 ) -> list[Row[Any]]:
     """Bins of a warehouse holding the item: the given lot first, then the most stock."""
@@ -51,7 +55,7 @@ def bins_holding(
             balances.c.org_id == org_id,
             balances.c.item_id == item_id,
             balances.c.qty > 0,
-            *_bins_under(org_id, warehouse_path, exclude_id),
+            *_bins_under(org_id, warehouse_path, exclude),
         )
     )
     order = [balances.c.qty.desc(), locations.c.path]
@@ -60,12 +64,14 @@ def bins_holding(
     return list(conn.execute(q.order_by(*order).limit(5)))
 
 
-def first_empty_bin(conn: Connection, org_id: int, path: str, exclude_id: int) -> Row[Any] | None:
+def first_empty_bin(
+    conn: Connection, org_id: int, path: str, exclude: Sequence[int]
+) -> Row[Any] | None:
     """The first bin below ``path`` (by path) that holds nothing at all."""
     q = (
         select(locations.c.id, locations.c.path)
         .where(
-            *_bins_under(org_id, path, exclude_id),
+            *_bins_under(org_id, path, exclude),
             ~exists().where(
                 and_(
                     balances.c.org_id == org_id,
