@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from onhand.domain.errors import InvalidInput, NotFound
@@ -33,11 +34,16 @@ def check_name(name: str, field_name: str = "name", limit: int = 200) -> str:
     return name
 
 
-def new_number(db: Database, org_id: int, prefix: str) -> str:
-    """The next document number, e.g. SO-000042, counted in a transaction of its own so that
-    concurrent documents never wait for each other's (a failed document leaves a gap)."""
+def document_number(db: Database, org_id: int, prefix: str) -> Callable[[UnitOfWork], str]:
+    """How the next document number (e.g. SO-000042) is drawn: SQLite, which runs one writer at
+    a time, counts inside the document's own transaction (no extra commit); PostgreSQL counts
+    now, in a transaction of its own, so that documents never queue on the counter row (a
+    document that then fails leaves a gap)."""
 
-    def work(uow: UnitOfWork) -> str:
+    def draw(uow: UnitOfWork) -> str:
         return f"{prefix}-{numbering.next_number(uow.conn, org_id, prefix):06d}"
 
-    return db.write(work)
+    if db.dialect == "sqlite":
+        return draw
+    drawn = db.write(draw)
+    return lambda _uow: drawn

@@ -20,7 +20,7 @@ from onhand.domain.errors import Conflict, IdempotencyConflict, InvalidInput
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.services import availability, postings
-from onhand.services.common import new_number, not_found, utcnow
+from onhand.services.common import document_number, not_found, utcnow
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.sales_orders import qty, warehouse_row
 from onhand.store import catalog, ledger, locking, picking, sales, sites
@@ -101,10 +101,11 @@ def create_pick_list(
     """A pick list for the reserved, not yet allocated lines of open orders of a warehouse (or
     of the orders named), tasks sorted by bin path."""
     actor.require(Permission.POST_MOVEMENTS)
-    number = new_number(db, actor.org_id, "PL")
+    number_of = document_number(db, actor.org_id, "PL")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
+        number = number_of(uow)
         wh = warehouse_row(uow, actor, warehouse)
         outbound = outbound_location(uow, org, wh)
         rows = sales.open_lines(conn, org, wh.id, orders)

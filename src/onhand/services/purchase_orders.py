@@ -12,7 +12,7 @@ from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.locations import LocationKind
 from onhand.domain.purchasing import MAX_LINES, PoStatus, check_number, require_status
 from onhand.domain.quantities import check_money, check_quantity, from_micro, to_micro
-from onhand.services.common import new_number, not_found, utcnow
+from onhand.services.common import document_number, not_found, utcnow
 from onhand.services.postings import write_retrying
 from onhand.services.suppliers import supplier_row
 from onhand.store import accounts, catalog, locking, purchasing, sites, tables
@@ -171,10 +171,11 @@ def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
     if data.number is not None:
         check_number(data.number)
     now = utcnow()
-    number = data.number or new_number(db, actor.org_id, "PO")
+    number_of = document_number(db, actor.org_id, "PO")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
+        number = data.number or number_of(uow)
         supplier = supplier_row(uow, actor, data.supplier)
         if not supplier.active:
             raise Conflict(f"supplier {supplier.code} is inactive", code="supplier_inactive")

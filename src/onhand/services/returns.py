@@ -18,7 +18,7 @@ from onhand.domain.errors import IdempotencyConflict, InvalidInput
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import check_quantity, to_micro
 from onhand.services import availability, postings
-from onhand.services.common import new_number, not_found, utcnow
+from onhand.services.common import document_number, not_found, utcnow
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.sales_orders import order_row
 from onhand.store import accounts, catalog, ledger, locking, sales, sites
@@ -99,11 +99,12 @@ def return_goods(
         raise InvalidInput("a return needs at least one line", code="empty_return")
     if idempotency_key is not None:
         check_text(idempotency_key, field="idempotency_key")
-    number = new_number(db, actor.org_id, "RMA")
+    number_of = document_number(db, actor.org_id, "RMA")
     key = f"return:{idempotency_key}" if idempotency_key else None
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
+        number = number_of(uow)
         loc = _stock_location(uow, actor, data.to)
         refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
         wanted: dict[int, int] = {}

@@ -16,7 +16,7 @@ from onhand.domain.quantities import check_money, check_quantity, from_micro, to
 from onhand.domain.sales import ACTIVE, MAX_LINES, LineQty, SoStatus, status_of
 from onhand.services import availability
 from onhand.services.availability import Need
-from onhand.services.common import check_name, new_number, not_found, utcnow
+from onhand.services.common import check_name, document_number, not_found, utcnow
 from onhand.services.postings import write_retrying
 from onhand.store import accounts, catalog, locking, picking, sales, sites, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -140,10 +140,11 @@ def create_order(db: Database, actor: Actor, data: SoCreate) -> dict[str, Any]:
     if len(data.lines) > MAX_LINES:
         raise InvalidInput(f"a sales order has at most {MAX_LINES} lines", code="too_many_lines")
     now = utcnow()
-    number = data.number or new_number(db, actor.org_id, "SO")
+    number_of = document_number(db, actor.org_id, "SO")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
+        number = data.number or number_of(uow)
         wh = warehouse_row(uow, actor, data.warehouse)
         refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
         rows = []

@@ -13,7 +13,7 @@ from onhand.domain.movements import check_text
 from onhand.domain.quantities import from_micro
 from onhand.domain.sales import ACTIVE, SoStatus
 from onhand.services import postings
-from onhand.services.common import new_number, utcnow
+from onhand.services.common import document_number, utcnow
 from onhand.services.picking import outbound_location
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.sales_orders import order_out, order_row, refresh_status
@@ -32,10 +32,11 @@ def ship_order(
     if idempotency_key is not None:
         check_text(idempotency_key, field="idempotency_key")
     key = f"ship:{number}:{idempotency_key}" if idempotency_key else None
-    shipment_no = new_number(db, actor.org_id, "SH")
+    number_of = document_number(db, actor.org_id, "SH")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
+        shipment_no = number_of(uow)
         so = order_row(uow, actor, number)
         if key is not None and (earlier := ledger.find_posting(conn, org, key)) is not None:
             return {"order": order_out(uow, so), "posting_id": earlier.id, "replayed": True}

@@ -22,7 +22,7 @@ from onhand.domain.movements import check_text
 from onhand.domain.purchasing import check_number
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
 from onhand.services import availability, postings
-from onhand.services.common import new_number, not_found, utcnow
+from onhand.services.common import document_number, not_found, utcnow
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.store import catalog, ledger, locking, sites, tables, transfers
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -129,10 +129,11 @@ def create_transfer(
         raise InvalidInput("a direct transfer goes through no transit location", code="direct_via")
     if idempotency_key is not None:
         check_text(idempotency_key, field="idempotency_key")
-    number = data.number or new_number(db, actor.org_id, "TR")
+    number_of = document_number(db, actor.org_id, "TR")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
+        number = data.number or number_of(uow)
         src = _stock_location(uow, actor, data.source, {LocationKind.INTERNAL})
         dst = _stock_location(uow, actor, data.destination, {LocationKind.INTERNAL})
         if src.id == dst.id:
