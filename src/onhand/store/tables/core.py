@@ -25,7 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    text,
+    false,
 )
 
 metadata = MetaData(
@@ -167,7 +167,7 @@ locations = Table(
     Column("kind", String(16), nullable=False),
     Column("allow_negative", Boolean, nullable=False),
     # Held: its stock (and that of every location below it) is on hand but not available.
-    Column("on_hold", Boolean, nullable=False, server_default=text("false")),
+    Column("on_hold", Boolean, nullable=False, server_default=false()),
     Column("active", Boolean, nullable=False),
     *created_columns(),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -351,10 +351,11 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_pick_tasks_org_line", ["org_id", "so_line_id"], unique=False)
 
-    with op.batch_alter_table("locations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("on_hold", sa.Boolean(), server_default=sa.text("(false)"), nullable=False)
-        )
+    # A plain ADD COLUMN with a constant default: SQLite's batch mode would copy the table and
+    # drop the original, which the foreign keys of a database with data refuse.
+    op.add_column(
+        "locations", sa.Column("on_hold", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
 
     # ### end Alembic commands ###
 
