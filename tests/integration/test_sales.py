@@ -66,7 +66,12 @@ def reserved_backordered(so: dict[str, Any]) -> list[tuple[Decimal, Decimal]]:
 
 def atp(w: World, sku: str, quantity: str | None = None, on: date | None = None) -> dict[str, Any]:
     got = availability.available_to_promise(
-        w.db, w.actor, "WH1", [AtpRequest(sku, D(quantity) if quantity else None)], on=on
+        w.db,
+        w.actor,
+        "WH1",
+        [AtpRequest(sku, D(quantity) if quantity else None)],
+        on=on,
+        profile=True,
     )
     return dict(got["items"][0])
 

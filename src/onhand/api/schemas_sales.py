@@ -67,6 +67,7 @@ class AtpItem(In):
 class AtpQuery(In):
     warehouse: Path
     date: dt.date | None = Field(default=None, description="also answer ATP on this day")
+    profile: Flag = Field(default=False, description="add each item's ATP profile by date")
     items: list[AtpItem] = Field(min_length=1, max_length=1000)
 
 
@@ -87,7 +88,9 @@ class AtpLine(BaseModel):
     earliest_date: dt.date | None = Field(
         default=None, description="first day the quantity can be promised; null: not yet"
     )
-    profile: list[AtpPoint]
+    profile: list[AtpPoint] | None = Field(
+        default=None, description="ATP today and at each date something is due (when asked)"
+    )
 
 
 class AtpRead(BaseModel):

@@ -114,9 +114,11 @@ def available_to_promise(
     requests: list[AtpRequest],
     *,
     on: date | None = None,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """ATP of one or many items in a warehouse: now, on a date, and the earliest date each
-    requested quantity can be promised (None: not with what is known to be coming)."""
+    requested quantity can be promised (None: not with what is known to be coming); with
+    ``profile``, also ATP at each date something is due."""
     actor.require(Permission.READ)
     if not requests:
         raise InvalidInput("name at least one SKU", code="no_items")
@@ -165,11 +167,12 @@ def available_to_promise(
             "expected": from_micro(sum(q for _, q in supply[item.id]), item.precision),
             "backordered": from_micro(sum(q for _, q in demand[item.id]), item.precision),
             "atp_now": from_micro(max(timeline.atp_on(today), 0), item.precision),
-            "profile": [
+        }
+        if profile:
+            line["profile"] = [
                 {"date": d, "atp": from_micro(max(q, 0), item.precision)}
                 for d, q in timeline.profile()
-            ],
-        }
+            ]
         if on is not None:
             line["atp_on_date"] = from_micro(max(timeline.atp_on(on), 0), item.precision)
         if req.quantity is not None:

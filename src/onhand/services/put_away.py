@@ -54,17 +54,18 @@ def _suggest(uow: UnitOfWork, actor: Actor, item: Any, source: Any, lot: str | N
     exclude = [source.id] + (
         [settings.outbound_location_id] if settings and settings.outbound_location_id else []
     )
-    held = put_away.bins_holding(conn, org, item.id, warehouse.path, exclude, lot)
+    on_hold = sales.held_paths(conn, org)
+    held = put_away.bins_holding(conn, org, item.id, warehouse.path, exclude, lot, on_hold)
     if held:
         best = held[0]
         why = "holds this lot" if lot is not None and best.lot == lot else "holds this item"
         return Suggestion(best.path, why)
     zone = put_away.home_zone(conn, org, item.id, warehouse.id)
     if zone is not None:
-        empty = put_away.first_empty_bin(conn, org, zone.path, exclude)
+        empty = put_away.first_empty_bin(conn, org, zone.path, exclude, on_hold)
         if empty is not None:
             return Suggestion(empty.path, f"empty bin in the item's put-away zone {zone.path}")
-    empty = put_away.first_empty_bin(conn, org, warehouse.path, exclude)
+    empty = put_away.first_empty_bin(conn, org, warehouse.path, exclude, on_hold)
     if empty is not None:
         return Suggestion(empty.path, f"empty bin in {warehouse.path}")
     raise Conflict(

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, insert, literal_column, select, update
 
-from onhand.store.sales import not_held
+from onhand.store.sales import held_paths, outside
 from onhand.store.tables import (
     balances,
     discrepancies,
@@ -98,7 +98,7 @@ def candidates(
             locations.c.kind == "internal",
             locations.c.active.is_(True),
             locations.c.id != exclude_id,
-            not_held(),
+            *outside(held_paths(conn, org_id)),
         )
     )
     return [r for r in conn.execute(q) if r.qty > 0]

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, case, delete, exists, insert, select
 
 from onhand.domain.locations import subtree_bounds
-from onhand.store.sales import not_held
+from onhand.store.sales import outside
 from onhand.store.tables import balances, locations, lots, put_away_zones
 
 _child = locations.alias("child")
 
 
-def _bins_under(org_id: int, path: str, exclude: Sequence[int]) -> list[Any]:
+def _bins_under(org_id: int, path: str, exclude: Sequence[int], held: Sequence[str]) -> list[Any]:
     """Conditions: an active internal leaf (no active child) below ``path``, not held, not one
     of ``exclude``."""
     lo, hi = subtree_bounds(path)
@@ -25,7 +25,7 @@ def _bins_under(org_id: int, path: str, exclude: Sequence[int]) -> list[Any]:
         locations.c.kind == "internal",
         locations.c.active.is_(True),
         locations.c.id.not_in(list(exclude)),
-        not_held(),
+        *outside(held),
         ~exists().where(
             _child.c.org_id == org_id,
             _child.c.parent_id == locations.c.id,
@@ -41,6 +41,7 @@ def bins_holding(
     warehouse_path: str,
     exclude: Sequence[int],
     lot: str | None,
+    held: Sequence[str],
 ) -> list[Row[Any]]:
     """Bins of a warehouse holding the item: the given lot first, then the most stock."""
     same_lot = case((lots.c.code == lot, 1), else_=0) if lot is not None else None
@@ -55,7 +56,7 @@ def bins_holding(
             balances.c.org_id == org_id,
             balances.c.item_id == item_id,
             balances.c.qty > 0,
-            *_bins_under(org_id, warehouse_path, exclude),
+            *_bins_under(org_id, warehouse_path, exclude, held),
         )
     )
     order = [balances.c.qty.desc(), locations.c.path]
@@ -65,13 +66,13 @@ def bins_holding(
 
 
 def first_empty_bin(
-    conn: Connection, org_id: int, path: str, exclude: Sequence[int]
+    conn: Connection, org_id: int, path: str, exclude: Sequence[int], held: Sequence[str]
 ) -> Row[Any] | None:
     """The first bin below ``path`` (by path) that holds nothing at all."""
     q = (
         select(locations.c.id, locations.c.path)
         .where(
-            *_bins_under(org_id, path, exclude),
+            *_bins_under(org_id, path, exclude, held),
             ~exists().where(
                 and_(
                     balances.c.org_id == org_id,

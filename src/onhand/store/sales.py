@@ -11,7 +11,6 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
-    exists,
     func,
     insert,
     or_,
@@ -19,6 +18,7 @@ from sqlalchemy import (
     update,
 )
 
+from onhand.domain.locations import subtree_bounds
 from onhand.store.tables import (
     balances,
     commitments,
@@ -33,19 +33,21 @@ from onhand.store.tables import (
     warehouse_settings,
 )
 
-_held = locations.alias("held")
+
+def held_paths(conn: Connection, org_id: int) -> list[str]:
+    """Paths of the organisation's held locations (usually none or a few)."""
+    q = select(locations.c.path).where(locations.c.org_id == org_id, locations.c.on_hold.is_(True))
+    return [r[0] for r in conn.execute(q)]
 
 
-def not_held(loc: Any = locations) -> Any:
-    """No location at or above ``loc`` is on hold."""
-    return ~exists().where(
-        _held.c.org_id == loc.c.org_id,
-        _held.c.on_hold.is_(True),
-        or_(
-            _held.c.path == loc.c.path,
-            and_(loc.c.path >= _held.c.path + "/", loc.c.path < _held.c.path + "0"),
-        ),
-    )
+def outside(paths: Sequence[str], loc: Any = locations) -> list[Any]:
+    """Conditions: ``loc`` is neither one of ``paths`` nor below one (path ranges on an index,
+    rather than a correlated lookup per row)."""
+    out = []
+    for path in paths:
+        lo, hi = subtree_bounds(path)
+        out.append(~or_(loc.c.path == path, and_(loc.c.path >= lo, loc.c.path < hi)))
+    return out
 
 
 def available_now(
@@ -67,7 +69,7 @@ def available_now(
             balances.c.item_id.in_(list(item_ids)),
             locations.c.warehouse_id == warehouse_id,
             locations.c.kind == "internal",
-            not_held(),
+            *outside(held_paths(conn, org_id)),
             or_(
                 lots.c.id.is_(None),
                 and_(

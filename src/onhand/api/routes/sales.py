@@ -78,6 +78,7 @@ def atp_many(body: AtpQuery, db: DB, actor: CurrentActor) -> Any:
         body.warehouse,
         [availability.AtpRequest(x.sku, x.quantity) for x in body.items],
         on=body.date,
+        profile=body.profile,
     )
 
 
@@ -92,7 +93,7 @@ def atp_one(
 ) -> Any:
     """Available-to-promise of one item in one warehouse."""
     return availability.available_to_promise(
-        db, actor, warehouse, [availability.AtpRequest(sku, quantity)], on=on
+        db, actor, warehouse, [availability.AtpRequest(sku, quantity)], on=on, profile=True
     )
 
 
