@@ -13,9 +13,11 @@ import os
 import time
 
 import api_posts
+import atp_query
 import batch_posting
 import million
 import onhand_query
+import reservations
 import verify_1m
 from common import machine, median, print_table, save_json
 
@@ -24,6 +26,7 @@ TARGETS = {
     "batch": 50_000.0,
     "query_p99_ms": 10.0,
     "verify_s": 30.0,
+    "atp_p99_ms": 20.0,
 }
 
 
@@ -43,6 +46,10 @@ def main() -> None:
     million.report(ledger)
     query = onhand_query.main(["--movements", str(n)] + (["--samples", "500"] if quick else []))
     verify = verify_1m.main(["--movements", str(n)] + (["--runs", "1"] if quick else []))
+    reserve = reservations.main(["--rounds", "1", "--seconds", "4"] if quick else [])
+    atp = atp_query.main(["--movements", str(n)] + (["--samples", "100"] if quick else []))
+    atp_service = atp["service"]["ATP of 100 items, with earliest dates"]
+    atp_http = atp["http"]["POST /api/v1/atp, 100 items"]
 
     by_item = query["service"]["on hand by item (where is SKU x)"]
     by_item_http = query["http"]["GET /api/v1/stock/items/{sku}"]
@@ -90,6 +97,26 @@ def main() -> None:
             verdict(verify["median"] <= TARGETS["verify_s"]),
         ],
     ]
+    rows += [
+        [
+            "reservations (one-line sales orders), 16 clients (req/s)",
+            "recorded",
+            f"{reserve['orders_rps']:,.0f} ({reserve['ratio']:.0%} of single posts)",
+            "",
+        ],
+        [
+            f"ATP of 100 items, p99, {ledger.movements:,} movements, service layer",
+            f"<= {TARGETS['atp_p99_ms']:g} ms",
+            f"{atp_service['p99']:.1f} ms",
+            verdict(atp_service["p99"] <= TARGETS["atp_p99_ms"]),
+        ],
+        [
+            f"ATP of 100 items, p99, {ledger.movements:,} movements, over HTTP",
+            f"<= {TARGETS['atp_p99_ms']:g} ms",
+            f"{atp_http['p99']:.1f} ms",
+            verdict(atp_http["p99"] <= TARGETS["atp_p99_ms"]),
+        ],
+    ]
     print_table("Summary against the targets", ["benchmark", "target", "measured", ""], rows)
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     took = time.perf_counter() - started
@@ -104,6 +131,8 @@ def main() -> None:
             "ledger": {"movements": ledger.movements, "build_seconds": ledger.build_seconds},
             "query": query,
             "verify": verify,
+            "reservations": reserve,
+            "atp": atp,
             "load_at_end": load,
             "seconds": took,
         },
