@@ -23,7 +23,7 @@ from onhand.cli_common import (
     progress,
 )
 from onhand.domain.access import Actor
-from onhand.services import csv_balances, csv_export, csv_import, operators
+from onhand.services import csv_balances, csv_export, csv_import, csv_orders, operators
 from onhand.services.csv_read import ImportRejected, ImportResult
 from onhand.store.unit_of_work import Database
 
@@ -32,6 +32,7 @@ class ImportKind(StrEnum):
     ITEMS = "items"
     LOCATIONS = "locations"
     BALANCES = "balances"
+    SALES_ORDERS = "sales-orders"
 
 
 class ExportKind(StrEnum):
@@ -46,6 +47,7 @@ IMPORTERS: dict[ImportKind, Callable[[Database, Actor, bytes], ImportResult]] = 
     ImportKind.ITEMS: csv_import.import_items,
     ImportKind.LOCATIONS: csv_import.import_locations,
     ImportKind.BALANCES: csv_balances.import_balances,
+    ImportKind.SALES_ORDERS: csv_orders.import_orders,
 }
 
 
@@ -62,7 +64,7 @@ def import_cmd(
     file: Annotated[str, typer.Argument(help="CSV file with a header line ('-' for stdin)")],
     org: OrgOption = None,
 ) -> None:
-    """Import items, locations or opening balances from CSV: every row is checked, and a file
+    """Import items, locations, opening balances or sales orders from CSV: every row is checked, and a file
     with any bad row is refused as a whole (each problem listed with its line number)."""
     data = _read(file)
     db = database()
@@ -87,7 +89,7 @@ def _summary(kind: ImportKind, result: ImportResult) -> str:
             return "the file has no rows: nothing imported"
         postings = ", ".join(str(p) for p in result.posting_ids)
         return f"{result.movements} opening balances posted (posting {postings})"
-    text = f"{result.created} {kind.value} created"
+    text = f"{result.created} {kind.value.replace('-', ' ')} created"
     if result.implicit_parents:
         shown = ", ".join(result.implicit_parents[:5])
         more = ", ..." if len(result.implicit_parents) > 5 else ""

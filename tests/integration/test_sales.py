@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from onhand.domain.errors import Conflict, InvalidInput, NotFound
 from onhand.services import (
     availability,
+    csv_orders,
     locations,
     lots,
     purchase_orders,
@@ -22,6 +23,7 @@ from onhand.services import (
     suppliers,
 )
 from onhand.services.availability import AtpRequest
+from onhand.services.csv_read import ImportRejected
 from onhand.services.purchase_orders import PoCreate, PoLineInput
 from onhand.services.receiving import ReceiptLineInput
 from onhand.services.sales_orders import SoCreate, SoLineInput
@@ -284,3 +286,42 @@ def test_a_later_loss_leaves_reserved_above_on_hand_and_atp_at_zero(w: World) ->
     assert reserved_backordered(sales_orders.get_order(w.db, w.actor, so["number"])) == [
         (D(5), D(0))
     ]
+
+
+ORDERS_CSV = """order,customer,warehouse,sku,quantity,requested_date,unit_price
+WEB-1,Smith,WH1,BOLT,4,2030-01-05,1.50
+WEB-1,Smith,WH1,FLOUR,1.5,,
+WEB-2,Jones,WH1,BOLT,4,,
+"""
+
+
+def test_sales_orders_are_imported_from_csv_in_file_order(w: World) -> None:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 6), mv("FLOUR", "@supplier", "WH1/A/01", 2))
+    got = csv_orders.import_orders(w.db, w.actor, ORDERS_CSV.encode())
+    assert (got.rows, got.created) == (3, 2)
+    first = sales_orders.get_order(w.db, w.actor, "WEB-1")
+    assert reserved_backordered(first) == [(D(4), D(0)), (D("1.500"), D(0))]
+    assert first["lines"][0]["unit_price"] == D("1.5")
+    assert reserved_backordered(sales_orders.get_order(w.db, w.actor, "WEB-2")) == [(D(2), D(2))]
+    with pytest.raises(ImportRejected) as err:
+        csv_orders.import_orders(w.db, w.actor, ORDERS_CSV.encode())
+    assert "line 2: sales order 'WEB-1' already exists" in err.value.extra["problems"]
+
+
+def test_a_bad_orders_file_lists_every_problem_and_writes_nothing(w: World) -> None:
+    bad = """order,customer,warehouse,sku,quantity
+A-1,Smith,WH1,NOPE,1
+A-1,Other,WH1,BOLT,1
+A-2,Jones,WH1/A,BOLT,1
+A-3,Jones,WH1,FLOUR,0.0001
+A-4,Jones,WH1,BOLT,
+"""
+    before = _counts(w.db)
+    with pytest.raises(ImportRejected) as err:
+        csv_orders.import_orders(w.db, w.actor, bad.encode())
+    problems = err.value.extra["problems"]
+    assert [p.split(":")[0] for p in problems] == ["line 2", "line 3", "line 4", "line 5", "line 6"]
+    assert "not found" in problems[0]
+    assert "another customer" in problems[1]
+    assert "not an active warehouse" in problems[2]
+    assert _counts(w.db) == before

@@ -128,10 +128,8 @@ def refresh_status(uow: UnitOfWork, actor: Actor, so_id: int) -> None:
     )
 
 
-def create_order(db: Database, actor: Actor, data: SoCreate) -> dict[str, Any]:
-    """Create a sales order; each line reserves what is available now, the rest is
-    backordered. Lines are reserved in order: line 1 first."""
-    actor.require(Permission.MANAGE_SALES)
+def check_order(data: SoCreate) -> None:
+    """What can be checked of an order without the database."""
     if data.number is not None:
         check_number(data.number, "sales order number")
     check_name(data.customer, "customer")
@@ -139,76 +137,88 @@ def create_order(db: Database, actor: Actor, data: SoCreate) -> dict[str, Any]:
         raise InvalidInput("a sales order needs at least one line", code="empty_order")
     if len(data.lines) > MAX_LINES:
         raise InvalidInput(f"a sales order has at most {MAX_LINES} lines", code="too_many_lines")
-    now = utcnow()
+
+
+def create_order(db: Database, actor: Actor, data: SoCreate) -> dict[str, Any]:
+    """Create a sales order; each line reserves what is available now, the rest is
+    backordered. Lines are reserved in order: line 1 first."""
+    actor.require(Permission.MANAGE_SALES)
+    check_order(data)
     number_of = document_number(db, actor.org_id, "SO")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        conn, org = uow.conn, actor.org_id
-        number = data.number or number_of(uow)
-        wh = warehouse_row(uow, actor, data.warehouse)
-        refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
-        rows = []
-        for n, line in enumerate(data.lines, start=1):
-            item = refs.get(line.sku)
-            if item is None:
-                raise InvalidInput(
-                    f"line {n}: SKU {line.sku[:80]!r} not found", code="sku_not_found", line=n
-                )
-            if not item.active:
-                raise InvalidInput(
-                    f"line {n}: item {item.sku} is inactive", code="item_inactive", line=n
-                )
-            check_quantity(line.quantity, precision=item.precision, uom=item.uom)
-            if line.unit_price is not None:
-                check_money(line.unit_price, field="unit_price")
-            rows.append((n, item, line))
-        if sales.order_by_number(conn, org, number) is not None:
-            raise Conflict(f"sales order {number} already exists", code="so_exists")
-        so_id = sales.insert_order(
-            conn,
-            {
-                "org_id": org,
-                "number": number,
-                "customer": data.customer,
-                "status": SoStatus.OPEN.value,
-                "warehouse_id": wh.id,
-                "requested_date": data.requested_date,
-                "channel": data.channel,
-                "external_ref": data.external_ref,
-                "note": data.note,
-                "created_at": now,
-                "created_by": actor.user_id,
-                "updated_at": now,
-                "updated_by": actor.user_id,
-            },
-        )
-        sales.insert_lines(
-            conn,
-            [
-                {
-                    "org_id": org,
-                    "so_id": so_id,
-                    "line_no": n,
-                    "item_id": item.id,
-                    "warehouse_id": wh.id,
-                    "qty_ordered": to_micro(line.quantity),
-                    "qty_reserved": 0,
-                    "qty_shipped": 0,
-                    "qty_cancelled": 0,
-                    "unit_price": None if line.unit_price is None else to_micro(line.unit_price),
-                    "requested_date": line.requested_date,
-                }
-                for n, item, line in rows
-            ],
-        )
-        made = sales.lines_of(conn, org, [so_id])
-        availability.reserve(
-            uow, org, [Need(r.id, r.item_id, r.warehouse_id, r.qty_ordered) for r in made]
-        )
-        _audit(uow, actor, so_id, "create", number=number, lines=len(rows))
+        number = create_in(uow, actor, data, data.number or number_of(uow))
         return order_out(uow, order_row(uow, actor, number))
 
     return write_retrying(db, work)
+
+
+def create_in(uow: UnitOfWork, actor: Actor, data: SoCreate, number: str) -> str:
+    """create_order inside the caller's transaction (checked with check_order first)."""
+    conn, org = uow.conn, actor.org_id
+    now = utcnow()
+    wh = warehouse_row(uow, actor, data.warehouse)
+    refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
+    rows = []
+    for n, line in enumerate(data.lines, start=1):
+        item = refs.get(line.sku)
+        if item is None:
+            raise InvalidInput(
+                f"line {n}: SKU {line.sku[:80]!r} not found", code="sku_not_found", line=n
+            )
+        if not item.active:
+            raise InvalidInput(
+                f"line {n}: item {item.sku} is inactive", code="item_inactive", line=n
+            )
+        check_quantity(line.quantity, precision=item.precision, uom=item.uom)
+        if line.unit_price is not None:
+            check_money(line.unit_price, field="unit_price")
+        rows.append((n, item, line))
+    if sales.order_by_number(conn, org, number) is not None:
+        raise Conflict(f"sales order {number} already exists", code="so_exists")
+    so_id = sales.insert_order(
+        conn,
+        {
+            "org_id": org,
+            "number": number,
+            "customer": data.customer,
+            "status": SoStatus.OPEN.value,
+            "warehouse_id": wh.id,
+            "requested_date": data.requested_date,
+            "channel": data.channel,
+            "external_ref": data.external_ref,
+            "note": data.note,
+            "created_at": now,
+            "created_by": actor.user_id,
+            "updated_at": now,
+            "updated_by": actor.user_id,
+        },
+    )
+    sales.insert_lines(
+        conn,
+        [
+            {
+                "org_id": org,
+                "so_id": so_id,
+                "line_no": n,
+                "item_id": item.id,
+                "warehouse_id": wh.id,
+                "qty_ordered": to_micro(line.quantity),
+                "qty_reserved": 0,
+                "qty_shipped": 0,
+                "qty_cancelled": 0,
+                "unit_price": None if line.unit_price is None else to_micro(line.unit_price),
+                "requested_date": line.requested_date,
+            }
+            for n, item, line in rows
+        ],
+    )
+    made = sales.lines_of(conn, org, [so_id])
+    availability.reserve(
+        uow, org, [Need(r.id, r.item_id, r.warehouse_id, r.qty_ordered) for r in made]
+    )
+    _audit(uow, actor, so_id, "create", number=number, lines=len(rows))
+    return number
 
 
 def reallocate(db: Database, actor: Actor, number: str) -> dict[str, Any]:
