@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+from onhand.domain.access import Actor
 from onhand.domain.errors import InvalidInput, NotFound
 from onhand.domain.quantities import from_micro
-from onhand.store import numbering
+from onhand.store import numbering, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 
@@ -47,3 +49,23 @@ def document_number(db: Database, org_id: int, prefix: str) -> Callable[[UnitOfW
         return draw
     drawn = db.write(draw)
     return lambda _uow: drawn
+
+
+def stock_location(
+    uow: UnitOfWork,
+    actor: Actor,
+    path: str,
+    *,
+    kind: str = "internal",
+    code: str = "not_a_stock_location",
+) -> Any:
+    """The active location of ``kind`` (a stock location unless said) at ``path`` that the
+    actor may work in; a 404 when there is none, a 422 with ``code`` when it is of another kind
+    or inactive."""
+    loc = sites.location_by_path(uow.conn, actor.org_id, path)
+    if loc is None:
+        raise not_found("location", path)
+    if loc.kind != kind or not loc.active:
+        raise InvalidInput(f"{path} is not an active {kind} location", code=code)
+    actor.require_warehouse(loc.warehouse_id, loc.path)
+    return loc

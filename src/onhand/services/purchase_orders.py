@@ -9,13 +9,12 @@ from typing import Any
 
 from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import Conflict, InvalidInput
-from onhand.domain.locations import LocationKind
 from onhand.domain.purchasing import MAX_LINES, PoStatus, check_number, require_status
 from onhand.domain.quantities import check_money, check_quantity, from_micro, to_micro
-from onhand.services.common import document_number, not_found, utcnow
+from onhand.services.common import document_number, not_found, stock_location, utcnow
 from onhand.services.postings import write_retrying
 from onhand.services.suppliers import supplier_row
-from onhand.store import accounts, catalog, locking, purchasing, sites, tables
+from onhand.store import accounts, catalog, locking, purchasing, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 
@@ -101,16 +100,7 @@ def po_row(uow: UnitOfWork, actor: Actor, number: str) -> Any:
 
 def receiving_location(uow: UnitOfWork, actor: Actor, path: str) -> Any:
     """A stock location goods can be received into (active, internal, in a warehouse)."""
-    loc = sites.location_by_path(uow.conn, actor.org_id, path)
-    if loc is None:
-        raise not_found("location", path)
-    if loc.kind != LocationKind.INTERNAL or not loc.active:
-        raise InvalidInput(
-            f"{path} is not an active stock location: goods cannot be received there",
-            code="not_a_receiving_location",
-        )
-    actor.require_warehouse(loc.warehouse_id, loc.path)
-    return loc
+    return stock_location(uow, actor, path, code="not_a_receiving_location")
 
 
 def _line_rows(

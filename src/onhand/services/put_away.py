@@ -15,9 +15,8 @@ from typing import Any
 
 from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import Conflict, InvalidInput
-from onhand.domain.locations import LocationKind
 from onhand.services import postings
-from onhand.services.common import not_found
+from onhand.services.common import not_found, stock_location
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.store import catalog, ledger, put_away, sales, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -34,16 +33,6 @@ def _item(uow: UnitOfWork, actor: Actor, sku: str) -> Any:
     if row is None:
         raise not_found("SKU", sku)
     return row
-
-
-def _stock_location(uow: UnitOfWork, actor: Actor, path: str) -> Any:
-    loc = sites.location_by_path(uow.conn, actor.org_id, path)
-    if loc is None:
-        raise not_found("location", path)
-    if loc.kind != LocationKind.INTERNAL or loc.warehouse_id is None:
-        raise InvalidInput(f"{path} is not a stock location", code="not_a_stock_location")
-    actor.require_warehouse(loc.warehouse_id, loc.path)
-    return loc
 
 
 def _suggest(uow: UnitOfWork, actor: Actor, item: Any, source: Any, lot: str | None) -> Suggestion:
@@ -81,7 +70,7 @@ def suggest_bin(
     actor.require(Permission.READ)
     with db.reading() as uow:
         item = _item(uow, actor, sku)
-        return _suggest(uow, actor, item, _stock_location(uow, actor, source), lot)
+        return _suggest(uow, actor, item, stock_location(uow, actor, source), lot)
 
 
 def set_put_away_zone(db: Database, actor: Actor, sku: str, zone: str) -> dict[str, Any]:
@@ -90,7 +79,7 @@ def set_put_away_zone(db: Database, actor: Actor, sku: str, zone: str) -> dict[s
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         item = _item(uow, actor, sku)
-        loc = _stock_location(uow, actor, zone)
+        loc = stock_location(uow, actor, zone)
         if loc.id == loc.warehouse_id:
             raise InvalidInput(f"{zone} is a warehouse: give a zone inside it", code="not_a_zone")
         put_away.set_home_zone(uow.conn, actor.org_id, item.id, loc.warehouse_id, loc.id)
@@ -118,7 +107,7 @@ def put_away_stock(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         item = _item(uow, actor, sku)
-        src = _stock_location(uow, actor, source)
+        src = stock_location(uow, actor, source)
         target = to
         reason = "chosen"
         earlier = ledger.find_posting(uow.conn, actor.org_id, key) if key else None

@@ -18,7 +18,7 @@ from onhand.domain.errors import IdempotencyConflict, InvalidInput
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import check_quantity, to_micro
 from onhand.services import availability, postings
-from onhand.services.common import document_number, not_found, utcnow
+from onhand.services.common import document_number, stock_location, utcnow
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.sales_orders import order_row
 from onhand.store import accounts, catalog, ledger, locking, sales, sites
@@ -53,16 +53,6 @@ class ReturnCreate:
     reason: str
     lines: list[ReturnLine] = field(default_factory=list)
     order: str | None = None
-
-
-def _stock_location(uow: UnitOfWork, actor: Actor, path: str) -> Any:
-    loc = sites.location_by_path(uow.conn, actor.org_id, path)
-    if loc is None:
-        raise not_found("location", path)
-    if loc.kind != "internal" or not loc.active:
-        raise InvalidInput(f"{path} is not an active stock location", code="not_a_stock_location")
-    actor.require_warehouse(loc.warehouse_id, loc.path)
-    return loc
 
 
 def _against_order(uow: UnitOfWork, actor: Actor, number: str, wanted: dict[int, int]) -> None:
@@ -105,7 +95,7 @@ def return_goods(
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
         number = number_of(uow)
-        loc = _stock_location(uow, actor, data.to)
+        loc = stock_location(uow, actor, data.to)
         refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
         wanted: dict[int, int] = {}
         for n, line in enumerate(data.lines, start=1):

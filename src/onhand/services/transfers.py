@@ -22,9 +22,9 @@ from onhand.domain.movements import check_text
 from onhand.domain.purchasing import check_number
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
 from onhand.services import availability, postings
-from onhand.services.common import document_number, not_found, utcnow
+from onhand.services.common import document_number, not_found, stock_location, utcnow
 from onhand.services.postings import MovementInput, write_retrying
-from onhand.store import catalog, ledger, locking, sites, tables, transfers
+from onhand.store import catalog, ledger, locking, tables, transfers
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 TRANSIT = "@transit"
@@ -84,19 +84,6 @@ def _row(uow: UnitOfWork, actor: Actor, number: str) -> Any:
     return t
 
 
-def _stock_location(uow: UnitOfWork, actor: Actor, path: str, kinds: set[str]) -> Any:
-    loc = sites.location_by_path(uow.conn, actor.org_id, path)
-    if loc is None:
-        raise not_found("location", path)
-    if loc.kind not in kinds or not loc.active:
-        raise InvalidInput(
-            f"{path} is not an active {' or '.join(sorted(kinds))} location",
-            code="wrong_location_kind",
-        )
-    actor.require_warehouse(loc.warehouse_id, loc.path)
-    return loc
-
-
 def _moves(
     t: Any, lines: list[Any], source: str, destination: str, reason: str
 ) -> list[MovementInput]:
@@ -134,13 +121,19 @@ def create_transfer(
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
         number = data.number or number_of(uow)
-        src = _stock_location(uow, actor, data.source, {LocationKind.INTERNAL})
-        dst = _stock_location(uow, actor, data.destination, {LocationKind.INTERNAL})
+        src = stock_location(uow, actor, data.source)
+        dst = stock_location(uow, actor, data.destination)
         if src.id == dst.id:
             raise InvalidInput("from and to are the same location", code="same_location")
         via = None
         if not data.direct:
-            via = _stock_location(uow, actor, data.via or TRANSIT, {LocationKind.TRANSIT})
+            via = stock_location(
+                uow,
+                actor,
+                data.via or TRANSIT,
+                kind=LocationKind.TRANSIT,
+                code="wrong_location_kind",
+            )
         if transfers.by_number(conn, org, number) is not None:
             raise Conflict(f"transfer {number} already exists", code="transfer_exists")
         refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
