@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from onhand.domain.errors import Conflict
-from onhand.services import accounts, demo, queries, verify
+from onhand.services import (
+    accounts,
+    demo,
+    picking,
+    purchase_orders,
+    queries,
+    sales_orders,
+    verify,
+)
 from onhand.services.demo_catalog import Profile, make_items
 from onhand.store import tables
 from onhand.store.unit_of_work import Database
@@ -54,6 +62,11 @@ def test_a_small_demo_verifies_and_holds_stock_in_every_warehouse(sqlite_db: Dat
         stock = queries.on_hand_by_location(sqlite_db, actor, warehouse)["lines"]
         assert len(stock) >= 3, warehouse
         assert all(line["quantity"] > 0 for line in stock), warehouse
+    # Open documents to work on: orders on their way in, orders waiting to be picked.
+    assert [p["status"] for p in purchase_orders.list_pos(sqlite_db, actor)] == ["ordered"] * 3
+    orders = sales_orders.list_orders(sqlite_db, actor)
+    assert len(orders) == 5
+    assert picking.create_pick_list(sqlite_db, actor, "WH1")["tasks"]
     rows = movement_rows(sqlite_db, result.org_id)
     assert len(rows) == result.movements > 500
     flows = Counter((src, dst) for _, src, dst, *_ in rows if "@" in src + dst)

@@ -14,10 +14,21 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
+from onhand.domain.access import Actor
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.movements import MAX_BATCH
-from onhand.services import accounts, items, locations, postings
+from onhand.services import (
+    accounts,
+    items,
+    locations,
+    postings,
+    purchase_orders,
+    sales_orders,
+    suppliers,
+)
 from onhand.services.common import utcnow
 from onhand.services.demo_catalog import WAREHOUSES, location_specs, make_items
 from onhand.services.demo_sim import Simulation
@@ -120,6 +131,7 @@ def build_demo(
             pending = []
         if progress is not None:
             progress(day + 1, days)
+    _documents(db, actor, rng, catalogue, today)
     return DemoResult(
         org_id=new.org_id,
         slug=slug,
@@ -137,3 +149,63 @@ def build_demo(
         movements=moved,
         postings=posted,
     )
+
+
+def _documents(
+    db: Database, actor: Actor, rng: random.Random, catalogue: list[Any], today: date
+) -> None:
+    """Open documents on top of the history: warehouse settings, a supplier with its terms,
+    purchase orders on their way and sales orders waiting to be picked."""
+    for n, wh in enumerate(WAREHOUSES, start=1):
+        sales_orders.set_warehouse_settings(
+            db, actor, wh.code, outbound=f"{wh.code}/OUT", priority=10 * n
+        )
+    suppliers.create_supplier(
+        db,
+        actor,
+        suppliers.SupplierCreate(
+            code="NORDWAREN", name="Nordwaren GmbH", lead_time_days=9, lead_time_sd_days=2
+        ),
+    )
+    untracked = [i for i in catalogue if i.create.tracking == "none"]
+    if not untracked:
+        return
+    for item in rng.sample(untracked, min(20, len(untracked))):
+        suppliers.set_supplier_item(
+            db,
+            actor,
+            "NORDWAREN",
+            item.create.sku,
+            suppliers.SupplierItemSet(price=item.create.unit_cost, preferred=True),
+        )
+    wh = WAREHOUSES[0].code
+    for _ in range(3):
+        lines = [
+            purchase_orders.PoLineInput(
+                sku=i.create.sku,
+                quantity=Decimal(rng.randint(2, 20) * 10),
+                expected_date=today + timedelta(days=rng.randint(3, 20)),
+            )
+            for i in rng.sample(untracked, min(4, len(untracked)))
+        ]
+        po = purchase_orders.create_po(
+            db,
+            actor,
+            purchase_orders.PoCreate(supplier="NORDWAREN", receive_to=f"{wh}/RECV", lines=lines),
+        )
+        purchase_orders.order_po(db, actor, po["number"])
+    for n in range(5):
+        lines = [
+            sales_orders.SoLineInput(sku=i.create.sku, quantity=Decimal(rng.randint(1, 6)))
+            for i in rng.sample(untracked, min(3, len(untracked)))
+        ]
+        sales_orders.create_order(
+            db,
+            actor,
+            sales_orders.SoCreate(
+                customer=f"Customer {n + 1}",
+                warehouse=wh,
+                requested_date=today + timedelta(days=rng.randint(1, 7)),
+                lines=lines,
+            ),
+        )

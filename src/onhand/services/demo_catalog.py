@@ -73,6 +73,7 @@ def location_specs(warehouses: tuple[Warehouse, ...] = WAREHOUSES) -> list[dict[
     for wh in warehouses:
         add(wh.code, None, wh.name)
         add("RECV", wh.code, f"{wh.name}: receiving dock")
+        add("OUT", wh.code, f"{wh.name}: shipping dock")
         for z in range(wh.zones):
             zone = chr(65 + z)
             add(zone, wh.code, f"Zone {zone}")
