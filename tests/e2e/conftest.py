@@ -48,6 +48,7 @@ ORG_TABLES = (
     "purchase_order_lines",
     "receipts",
     "put_away_zones",
+    "channel_lines",
 )
 
 

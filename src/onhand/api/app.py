@@ -10,6 +10,8 @@ from onhand.api.limits import BodyLimit
 from onhand.api.routes import (
     admin,
     auth,
+    channel_sales,
+    exceptions,
     items,
     locations,
     movements,
@@ -33,7 +35,18 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
     errors.install(app)
     app.include_router(admin.health_router)
     # Routes are matched in order, one by one: the posting and stock routes, the busiest, first.
-    for module in (movements, stock, auth, items, locations, purchasing, put_away, admin):
+    for module in (
+        movements,
+        stock,
+        auth,
+        items,
+        locations,
+        purchasing,
+        put_away,
+        channel_sales,
+        exceptions,
+        admin,
+    ):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     openapi.install(app)
