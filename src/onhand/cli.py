@@ -1,4 +1,5 @@
-"""The `onhand` command line: set up, serve, verify, demo, import and export."""
+"""The `onhand` command line: set up, serve, verify, demo, import and export, purchasing and
+channel sales."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-# cli_data, cli_demo and cli_purchasing register their commands on the same app.
-from onhand import cli_data, cli_demo, cli_purchasing  # noqa: F401
+# cli_data, cli_demo, cli_purchasing and cli_channel_sales register their commands on the same app.
+from onhand import cli_channel_sales, cli_data, cli_demo, cli_purchasing  # noqa: F401
 from onhand.cli_common import (
     app,
     console,
