@@ -54,8 +54,11 @@ class LineIssue:
     # The line contradicts one posted before (409), rather than being invalid itself (422).
     conflict: bool = False
 
-    def error(self) -> OnhandError:
+    def error(self, *, others: int = 0) -> OnhandError:
+        """The error refusing the batch; ``others``: how many more lines are bad."""
         text = f"line {self.line}: {self.message}"
+        if others:
+            text += f" (and {others} more problem{'s' if others > 1 else ''})"
         if self.conflict:
             return Conflict(text, code=self.code, line=self.line)
         return InvalidInput(text, code=self.code, line=self.line)
@@ -147,8 +150,4 @@ def first_error(issues: list[LineIssue]) -> OnhandError | None:
         return None
     invalid = [x for x in issues if not x.conflict]
     chosen = min(invalid or issues, key=lambda x: x.line)
-    error = chosen.error()
-    if len(issues) > 1:
-        error.message += f" (and {len(issues) - 1} more problem{'s' if len(issues) > 2 else ''})"
-        error.args = (error.message,)
-    return error
+    return chosen.error(others=len(issues) - 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, text, update
 
 from onhand.store.locking import chunks, dialect_insert
 from onhand.store.tables import channel_lines
@@ -20,14 +20,26 @@ class PostedLine(NamedTuple):
 def lines_by_external_id(
     conn: Connection, org_id: int, channel: str, external_ids: Sequence[str]
 ) -> dict[str, PostedLine]:
-    """The lines of a channel already recorded under these external ids."""
-    t = channel_lines
+    """The lines of a channel already recorded under these external ids.
+
+    The ids are a VALUES list joined to the table, each looked up in the unique index: an IN
+    list of 500 ids, once psycopg prepares the statement, got a generic plan on PostgreSQL that
+    compared every row of the channel with every id (0.3 s a chunk at 10,000 lines).
+    """
     found: dict[str, PostedLine] = {}
     for part in chunks(sorted(set(external_ids))):
-        q = select(t.c.external_id, t.c.payload_hash, t.c.movement_id).where(
-            t.c.org_id == org_id, t.c.channel == channel, t.c.external_id.in_(part)
+        params: dict[str, Any] = {"o": org_id, "c": channel}
+        rows = []
+        for n, external_id in enumerate(part):
+            params[f"x{n}"] = external_id
+            rows.append(f"(CAST(:x{n} AS VARCHAR(128)))")
+        q = text(
+            f"WITH wanted(external_id) AS (VALUES {', '.join(rows)}) "
+            "SELECT t.external_id, t.payload_hash, t.movement_id FROM wanted "
+            "JOIN channel_lines t ON t.org_id = :o AND t.channel = :c "
+            "AND t.external_id = wanted.external_id"
         )
-        found.update((r[0], PostedLine(*r)) for r in conn.execute(q))
+        found.update((r[0], PostedLine(*r)) for r in conn.execute(q, params))
     return found
 
 
