@@ -101,7 +101,6 @@ def _classify(
     now: datetime,
 ) -> _Plan:
     """Sort the lines into posted before (duplicates), new, and refused (with why)."""
-    conn, org = uow.conn, actor.org_id
     plan = _Plan()
     bad: dict[int, LineIssue] = {x.line: x for x in repeated_ids(lines)}
     for n, line in enumerate(lines, start=1):
@@ -110,7 +109,10 @@ def _classify(
         except InvalidInput as exc:
             bad.setdefault(n, LineIssue(n, exc.message, exc.code))
     earlier = channels.lines_by_external_id(
-        conn, org, channel, [x.external_id for n, x in enumerate(lines, 1) if n not in bad]
+        uow.conn,
+        actor.org_id,
+        channel,
+        [x.external_id for n, x in enumerate(lines, 1) if n not in bad],
     )
     candidates = []
     for n, line in enumerate(lines, start=1):
@@ -124,12 +126,30 @@ def _classify(
             plan.known[n] = posted.movement_id
         else:
             bad[n] = reused_id(n, channel, line.external_id)
+    for issue in _check_new(uow, actor, store, candidates, plan, now):
+        bad[issue.line] = issue
+    plan.issues = sorted(bad.values(), key=lambda x: x.line)
+    return plan
+
+
+def _check_new(
+    uow: UnitOfWork,
+    actor: Actor,
+    store: LocationRef,
+    candidates: list[tuple[int, ChannelLine, str]],
+    plan: _Plan,
+    now: datetime,
+) -> list[LineIssue]:
+    """Check the new lines by the posting rules, so that a refusal names the batch's line;
+    the good ones join ``plan.new``."""
+    conn, org = uow.conn, actor.org_id
     item_map = catalog.item_refs_by_sku(conn, org, [x.sku for _, x, _ in candidates])
     customer = sites.location_refs_by_path(conn, org, [CUSTOMER])[CUSTOMER]
+    issues = []
     for n, line, digest in candidates:
         item = item_map.get(line.sku)
         if item is None:
-            bad[n] = LineIssue(n, f"SKU {line.sku[:80]!r} not found", "sku_not_found")
+            issues.append(LineIssue(n, f"SKU {line.sku[:80]!r} not found", "sku_not_found"))
             continue
         move = _movement(store, line)
         sale = line.kind == LineKind.SALE
@@ -146,13 +166,12 @@ def _classify(
             reason=move.reason,
         )
         try:
-            check_draft(draft, now=now)  # the posting rules, to name the line that breaks one
+            check_draft(draft, now=now)
         except InvalidInput as exc:
-            bad[n] = LineIssue(n, exc.message, exc.code)
+            issues.append(LineIssue(n, exc.message, exc.code))
             continue
         plan.new.append(_New(n, line, digest, move))
-    plan.issues = sorted(bad.values(), key=lambda x: x.line)
-    return plan
+    return issues
 
 
 def _refuse(issues: list[LineIssue]) -> None:
@@ -208,24 +227,7 @@ def _post_new(
     finds them posted, rather than posting them twice (see store.channels.claim_lines).
     """
     conn, org = uow.conn, actor.org_id
-    claimed = channels.claim_lines(
-        conn,
-        [
-            {
-                "org_id": org,
-                "channel": channel,
-                "external_id": x.data.external_id,
-                "kind": x.data.kind,
-                "payload_hash": x.digest,
-                "movement_id": None,
-                "unit_price": to_micro(x.data.unit_price)
-                if x.data.unit_price is not None
-                else None,
-                "posted_at": now,
-            }
-            for x in plan.new
-        ],
-    )
+    claimed = channels.claim_lines(conn, [_claim(org, channel, x, now) for x in plan.new])
     lost = [x for x in plan.new if x.data.external_id not in claimed]
     if lost:  # posted meanwhile by a concurrent batch (PostgreSQL): duplicates, or conflicts
         _settle_lost(uow, actor, channel, plan, lost)
@@ -259,9 +261,24 @@ def _post_new(
     return posted.posting_id
 
 
+def _claim(org: int, channel: str, new: _New, now: datetime) -> dict[str, Any]:
+    price = new.data.unit_price
+    return {
+        "org_id": org,
+        "channel": channel,
+        "external_id": new.data.external_id,
+        "kind": new.data.kind,
+        "payload_hash": new.digest,
+        "movement_id": None,  # set once the posting has its movements
+        "unit_price": to_micro(price) if price is not None else None,
+        "posted_at": now,
+    }
+
+
 def _settle_lost(
     uow: UnitOfWork, actor: Actor, channel: str, plan: _Plan, lost: list[_New]
 ) -> None:
+    """Lines a concurrent batch posted after we looked: duplicates if equal, else refused."""
     now_posted: dict[str, PostedLine] = channels.lines_by_external_id(
         uow.conn, actor.org_id, channel, [x.data.external_id for x in lost]
     )
