@@ -1,4 +1,5 @@
-"""The `onhand` command line: set up, serve, verify, demo, import and export."""
+"""The `onhand` command line: set up, serve, verify, demo, import and export, purchasing and
+channel sales."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import typer
 from rich.markup import escape
 
 # The other cli_* modules register their commands on the same app.
-from onhand import cli_data, cli_demo, cli_moves, cli_purchasing, cli_sales  # noqa: F401
+from onhand import (  # noqa: F401
+    cli_channel_sales,
+    cli_data,
+    cli_demo,
+    cli_moves,
+    cli_purchasing,
+    cli_sales,
+)
 from onhand.cli_common import (
     app,
     console,

@@ -1,14 +1,16 @@
 """What every `onhand` command shares: the Typer app, consoles, settings, error handling.
 
-Command modules (cli.py, cli_data.py, cli_demo.py) register their commands on ``app``; they
+Command modules (cli.py, cli_data.py, cli_demo.py, ...) register their commands on ``app``; they
 import this module, never each other, so there is no import cycle.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -73,6 +75,14 @@ def handled() -> Iterator[None]:
         yield
     except OnhandError as exc:
         raise fail(exc.message, EXIT.get(exc.kind, 1)) from None
+
+
+def read_input(file: str) -> bytes:
+    """The bytes of a file named on the command line ('-': standard input)."""
+    try:
+        return sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror or exc}", EXIT["invalid"]) from None
 
 
 def database() -> Database:

@@ -21,6 +21,7 @@ from onhand.cli_common import (
     fail,
     handled,
     progress,
+    read_input,
 )
 from onhand.domain.access import Actor
 from onhand.services import csv_balances, csv_export, csv_import, csv_orders, operators
@@ -51,13 +52,6 @@ IMPORTERS: dict[ImportKind, Callable[[Database, Actor, bytes], ImportResult]] = 
 }
 
 
-def _read(file: str) -> bytes:
-    try:
-        return sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    except OSError as exc:
-        raise fail(f"cannot read {file}: {exc.strerror or exc}", EXIT["invalid"]) from None
-
-
 @app.command("import")
 def import_cmd(
     kind: Annotated[ImportKind, typer.Argument(help="What the file holds")],
@@ -66,7 +60,7 @@ def import_cmd(
 ) -> None:
     """Import items, locations, opening balances or sales orders from CSV: every row is checked, and a file
     with any bad row is refused as a whole (each problem listed with its line number)."""
-    data = _read(file)
+    data = read_input(file)
     db = database()
     with handled():
         actor = operators.org_actor(db, org)

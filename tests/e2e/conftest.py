@@ -58,6 +58,7 @@ ORG_TABLES = (
     "discrepancies",
     "transfers",
     "transfer_lines",
+    "channel_lines",
 )
 
 

@@ -299,3 +299,73 @@ def test_transfers_returns_and_scrap_from_the_command_line(tmp_path: Path) -> No
     assert bad.returncode == 2
     ok(run("scrap", "BOLT", "WH1/A", "1", "--reason", "damaged"))
     ok(run("verify"))
+
+
+def test_channel_sales_and_exceptions_from_the_command_line(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'shop.db'}"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return onhand(*db, *args, cwd=tmp_path)
+
+    def sales(name: str, text: str, store: str = "STORES/S12") -> subprocess.CompletedProcess[str]:
+        (tmp_path / name).write_text(text)
+        return run("channel-sales", "import", name, "--channel", "shop-12", "--store", store)
+
+    ok(run("init", "--slug", "shop", "--password", "secret-pw1"))
+    (tmp_path / "l.csv").write_text(
+        "path,allow_negative\nSTORES,false\nSTORES/S12,false\nSTORES/S13,true\n"
+    )
+    (tmp_path / "i.csv").write_text("sku,name,uom,precision,tracking\nBOLT,Bolt,ea,0,none\n")
+    (tmp_path / "b.csv").write_text("sku,location,quantity\nBOLT,STORES/S12,10\n")
+    for kind, name in (("locations", "l.csv"), ("items", "i.csv"), ("balances", "b.csv")):
+        ok(run("import", kind, name))
+    good = (
+        "external_id,kind,sku,quantity,at,unit_price\n"
+        "r-1,sale,BOLT,2,2026-01-05T10:03:00Z,3.50\n"
+        "r-2,sale,BOLT,2,,\n"
+        "r-3,refund,BOLT,1,,\n"
+    )
+    assert "3 lines posted from STORES/S12 (posting" in ok(sales("good.csv", good))
+    assert "nothing new: 3 lines posted before" in ok(sales("good.csv", good))
+
+    bad = sales(
+        "bad.csv",
+        "external_id,kind,sku,quantity\nr-4,sale,BOLT,1\nr-5,sale,NOPE,1\nr-1,sale,BOLT,9\n",
+    )
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr
+    assert bad.stderr.splitlines() == [
+        "bad.csv: line 3: SKU 'NOPE' not found",
+        "bad.csv: line 4: shop-12 line 'r-1' was posted before with other content",
+        "error: channel sales: 2 problems found, nothing was imported",
+    ]
+    for result, code, message in [
+        (
+            sales("one.csv", "external_id,kind,sku,quantity\nr-6,sale,BOLT,1\n", "NOPE"),
+            2,
+            "store 'NOPE' not found",
+        ),
+        (
+            sales("many.csv", "external_id,kind,sku,quantity\nr-7,sale,BOLT,99\n"),
+            4,
+            "only 7 of BOLT available at STORES/S12",
+        ),
+        (
+            run("channel-sales", "import", "missing.csv", "--channel", "x", "--store", "S"),
+            2,
+            "cannot read missing.csv",
+        ),
+        (run("exceptions", "--kind", "nope"), 2, "kind must be one of negative_stock"),
+    ]:
+        assert result.returncode == code, result.stderr
+        assert message in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+    assert "no exceptions" in ok(run("exceptions"))
+    neg = "external_id,kind,sku,quantity,at\nn-1,sale,BOLT,2,2026-01-06T08:00:00Z\n"
+    assert "1 line posted from STORES/S13" in ok(sales("neg.csv", neg, "STORES/S13"))
+    listed = ok(run("exceptions", "--kind", "negative_stock"))
+    assert re.search(
+        r"negative_stock\s+│\s+BOLT\s+│\s+STORES/S13\s+│\s+-2\s+│\s+2026-01-06 08:00", listed
+    ), listed
+    ok(run("verify"))

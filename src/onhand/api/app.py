@@ -10,6 +10,8 @@ from onhand.api.limits import BodyLimit
 from onhand.api.routes import (
     admin,
     auth,
+    channel_sales,
+    exceptions,
     items,
     locations,
     movements,
@@ -45,6 +47,8 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         put_away,
         sales,
         moves,
+        channel_sales,
+        exceptions,
         admin,
     ):
         app.include_router(module.router, prefix="/api/v1")

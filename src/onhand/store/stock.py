@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, literal, select, union_all
 
-from onhand.domain.locations import subtree_bounds
+from onhand.domain.locations import LocationKind, subtree_bounds
 from onhand.store.tables import balances, items, locations, lots, movements, serials
 
 
@@ -164,3 +165,55 @@ def balance_of(conn: Connection, org_id: int, key: tuple[int, int, int, int]) ->
         balances.c.serial_id == serial_id,
     )
     return int(conn.execute(q).scalar() or 0)
+
+
+def negative_balances(
+    conn: Connection, org_id: int, *, warehouse_ids: Collection[int], limit: int
+) -> list[Row[Any]]:
+    """Balances below zero in internal locations (of these warehouses, unless empty), each with
+    the effective time of the latest movement into or out of it: since when it has stood at that
+    quantity. Oldest first: the longest-standing first."""
+    m = movements
+    last = (
+        select(m.c.effective_at)
+        .where(
+            m.c.org_id == org_id,
+            m.c.item_id == balances.c.item_id,
+            (m.c.from_location_id == balances.c.location_id)
+            | (m.c.to_location_id == balances.c.location_id),
+            func.coalesce(m.c.lot_id, 0) == balances.c.lot_id,
+            func.coalesce(m.c.serial_id, 0) == balances.c.serial_id,
+        )
+        # Walks the item's movements newest first (ix_movements_org_item_effective) and stops
+        # at the first one touching the balance.
+        .order_by(m.c.effective_at.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("last_movement_at")
+    )
+    q = (
+        select(
+            items.c.sku,
+            items.c.precision,
+            locations.c.path,
+            locations.c.warehouse_id,
+            lots.c.code.label("lot"),
+            serials.c.serial,
+            balances.c.qty,
+            last,
+        )
+        .select_from(balances)
+        .join(items, items.c.id == balances.c.item_id)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .outerjoin(lots, lots.c.id == balances.c.lot_id)
+        .outerjoin(serials, serials.c.id == balances.c.serial_id)
+        .where(
+            balances.c.org_id == org_id,
+            balances.c.qty < 0,
+            locations.c.kind == LocationKind.INTERNAL.value,
+        )
+    )
+    if warehouse_ids:
+        q = q.where(locations.c.warehouse_id.in_(sorted(warehouse_ids)))
+    q = q.order_by(last, items.c.sku, locations.c.path, lots.c.code, serials.c.serial)
+    return list(conn.execute(q.limit(limit)))

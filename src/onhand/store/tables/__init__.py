@@ -4,6 +4,7 @@ Quantities and money are BIGINT micro-units (10**-6) so both databases are exact
 carries org_id so the schema can be distributed by organisation.
 """
 
+from onhand.store.tables.channels import channel_lines
 from onhand.store.tables.core import (
     UTCDateTime,
     api_tokens,
@@ -51,6 +52,7 @@ __all__ = [
     "audit_events",
     "balances",
     "chain_heads",
+    "channel_lines",
     "checkpoints",
     "commitments",
     "created_columns",
