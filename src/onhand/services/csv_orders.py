@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput
@@ -83,7 +84,7 @@ def import_orders(db: Database, actor: Actor, data: bytes) -> ImportResult:
     )
     orders: dict[str, _Order] = {}
     for row in rows:
-        got = collect(problems, row.line, lambda row=row: _line_of(row))  # type: ignore[misc]
+        got = collect(problems, row.line, partial(_line_of, row))
         if got is None:
             continue
         number, customer, warehouse, line, due, ref = got
@@ -132,7 +133,7 @@ def _check_against_store(
     skus = {x.sku for o in orders.values() for x in o.data.lines}
     refs = catalog.item_refs_by_sku(conn, org, sorted(skus))
     for number, order in orders.items():
-        collect(problems, order.line, lambda order=order: check_order(order.data))  # type: ignore[misc]
+        collect(problems, order.line, partial(check_order, order.data))
         if sales.order_by_number(conn, org, number) is not None:
             problems.append(Problem(order.line, f"sales order {number!r} already exists"))
         wh = sites.location_by_path(conn, org, order.data.warehouse)
@@ -149,10 +150,7 @@ def _check_against_store(
             elif not item.active:
                 problems.append(Problem(at, f"item {item.sku} is inactive"))
             else:
-                collect(
-                    problems,
-                    at,
-                    lambda q=line.quantity, i=item: check_quantity(
-                        q, precision=i.precision, uom=i.uom
-                    ),  # type: ignore[misc]
+                check = partial(
+                    check_quantity, line.quantity, precision=item.precision, uom=item.uom
                 )
+                collect(problems, at, check)

@@ -9,7 +9,7 @@ gives the missing quantity back to the order as a backorder and flags the bin fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -187,11 +187,7 @@ def create_pick_list(
 
 
 def _less(unit: StockUnit, taken: int) -> StockUnit:
-    if not taken:
-        return unit
-    return StockUnit(
-        **{f: getattr(unit, f) for f in StockUnit.__slots__} | {"qty": unit.qty - taken}
-    )  # type: ignore[arg-type]
+    return replace(unit, qty=unit.qty - taken) if taken else unit
 
 
 @dataclass(slots=True)

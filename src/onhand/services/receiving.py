@@ -74,7 +74,19 @@ def _movements(
 ) -> list[MovementInput]:
     """The movements of one received entry: one per serial for serial-tracked items."""
     check_quantity(quantity, precision=item.precision, uom=item.uom)
-    common = {"ref_type": ref_type, "ref_id": ref_id, "reason": "receipt"}
+
+    def move(quantity: Decimal, **tracked: Any) -> MovementInput:
+        return MovementInput(
+            item.sku,
+            SUPPLIER,
+            to,
+            quantity,
+            ref_type=ref_type,
+            ref_id=ref_id,
+            reason="receipt",
+            **tracked,
+        )
+
     if item.tracking is Tracking.SERIAL:
         if len(serials) != quantity:
             raise InvalidInput(
@@ -87,19 +99,14 @@ def _movements(
             raise InvalidInput(
                 f"line {line}: a serial is given twice", code="serial_duplicate", line=line
             )
-        return [
-            MovementInput(item.sku, SUPPLIER, to, Decimal(1), lot=lot, serial=s, **common)  # type: ignore[arg-type]
-            for s in serials
-        ]
+        return [move(Decimal(1), lot=lot, serial=s) for s in serials]
     if serials:
         raise InvalidInput(
             f"line {line}: {item.sku} is not serial-tracked: remove the serials",
             code="serial_not_tracked",
             line=line,
         )
-    return [
-        MovementInput(item.sku, SUPPLIER, to, quantity, lot=lot, expiry_date=expiry, **common)  # type: ignore[arg-type]
-    ]
+    return [move(quantity, lot=lot, expiry_date=expiry)]
 
 
 def _replay(uow: UnitOfWork, actor: Actor, key: str | None, lines: list[MovementInput]) -> Any:
