@@ -91,6 +91,13 @@ def test_refused_sales_requests_change_nothing(shop: Tenant, other: Tenant) -> N
 
 
 def test_warehouse_settings_are_set_and_checked(shop: Tenant) -> None:
+    defaults = shop.http.get("/warehouses/WH1/settings").json()
+    assert defaults == {
+        "warehouse": "WH1",
+        "priority": 100,
+        "backorders_first": True,
+        "outbound": None,
+    }
     r = shop.http.put("/warehouses/WH1/settings", json={"priority": 5})
     assert r.json() == {
         "warehouse": "WH1",
@@ -102,6 +109,9 @@ def test_warehouse_settings_are_set_and_checked(shop: Tenant) -> None:
         shop.http.put("/warehouses/WH1/settings", json={"priority": -1}), 422, "validation_error"
     )
     assert_problem(shop.http.put("/warehouses/NOPE/settings", json={}), 404, "location_not_found")
+    kept = shop.http.put("/warehouses/WH1/settings", json={"backorders_first": False}).json()
+    assert (kept["priority"], kept["backorders_first"]) == (5, False)
+    assert shop.http.get("/warehouses/WH1/settings").json() == kept
 
 
 def test_a_fulfilment_plan_is_proposed(shop: Tenant) -> None:

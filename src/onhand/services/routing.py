@@ -17,11 +17,10 @@ from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
 from onhand.domain.routing import OrderLine, plan_fulfilment
 from onhand.services.common import not_found, utcnow
-from onhand.services.sales_orders import warehouse_row
+from onhand.services.sales_orders import DEFAULT_PRIORITY, warehouse_row
 from onhand.store import catalog, sales, sites
 from onhand.store.unit_of_work import Database
 
-DEFAULT_PRIORITY = 100
 MAX_LINES = 1000
 
 

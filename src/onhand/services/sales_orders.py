@@ -298,6 +298,27 @@ def list_orders(
         return [order_out(uow, r) for r in rows if actor.may_touch_warehouse(r.warehouse_id)]
 
 
+DEFAULT_PRIORITY = 100
+
+
+def _settings_out(uow: UnitOfWork, org_id: int, wh: Any) -> dict[str, Any]:
+    row = sales.settings_of(uow.conn, org_id, [wh.id]).get(wh.id)
+    out_id = row.outbound_location_id if row else None
+    return {
+        "warehouse": wh.path,
+        "priority": row.priority if row else DEFAULT_PRIORITY,
+        "backorders_first": bool(row.backorders_first) if row else True,
+        "outbound": sites.location_by_id(uow.conn, org_id, out_id).path if out_id else None,
+    }
+
+
+def get_warehouse_settings(db: Database, actor: Actor, warehouse: str) -> dict[str, Any]:
+    """A warehouse's routing priority, backorder rule and outbound location (or the defaults)."""
+    actor.require(Permission.READ)
+    with db.reading() as uow:
+        return _settings_out(uow, actor.org_id, warehouse_row(uow, actor, warehouse))
+
+
 def set_warehouse_settings(
     db: Database,
     actor: Actor,
@@ -315,16 +336,10 @@ def set_warehouse_settings(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         wh = warehouse_row(uow, actor, warehouse)
-        current = sales.settings_of(uow.conn, actor.org_id, [wh.id]).get(wh.id)
-        values = {
-            "priority": priority
-            if priority is not None
-            else (current.priority if current else 100),
-            "backorders_first": backorders_first
-            if backorders_first is not None
-            else (current.backorders_first if current else True),
-        }
-        out_id = current.outbound_location_id if current else None
+        current = _settings_out(uow, actor.org_id, wh)
+        out_id = None
+        if current["outbound"] is not None:
+            out_id = sites.location_by_path(uow.conn, actor.org_id, current["outbound"]).id
         if outbound is not None:
             loc = sites.location_by_path(uow.conn, actor.org_id, outbound)
             if loc is None:
@@ -335,8 +350,16 @@ def set_warehouse_settings(
                     code="not_an_outbound_location",
                 )
             out_id = loc.id
-        sales.save_settings(uow.conn, actor.org_id, wh.id, **values, outbound_location_id=out_id)
-        out_path = sites.location_by_id(uow.conn, actor.org_id, out_id).path if out_id else None
-        return {"warehouse": wh.path, **values, "outbound": out_path}
+        sales.save_settings(
+            uow.conn,
+            actor.org_id,
+            wh.id,
+            priority=current["priority"] if priority is None else priority,
+            backorders_first=current["backorders_first"]
+            if backorders_first is None
+            else backorders_first,
+            outbound_location_id=out_id,
+        )
+        return _settings_out(uow, actor.org_id, wh)
 
     return db.write(work)

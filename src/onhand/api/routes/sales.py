@@ -97,6 +97,12 @@ def atp_one(
     )
 
 
+@router.get("/warehouses/{code}/settings", response_model=WarehouseSettingsRead)
+def get_warehouse_settings(code: str, db: DB, actor: CurrentActor) -> Any:
+    """Routing priority, backorder rule and outbound location (defaults when never set)."""
+    return sales_orders.get_warehouse_settings(db, actor, code)
+
+
 @router.put("/warehouses/{code}/settings", response_model=WarehouseSettingsRead)
 def set_warehouse_settings(
     code: str, body: WarehouseSettingsSet, db: DB, actor: CurrentActor
