@@ -73,6 +73,9 @@ def test_purchase_to_shipment_with_a_short_pick_and_a_backorder(tenant: Tenant) 
     )
     assert so["lines"][0]["reserved"] == "15.0"
     pl = ok(http.post("/pick-lists", json={"warehouse": "WH1"}), 201)
+    assert [x["number"] for x in ok(http.get("/pick-lists", params={"status": "open"}))] == [
+        pl["number"]
+    ]
     task = pl["tasks"][0]
     assert (task["location"], task["lot"], task["quantity"]) == ("WH1/A/01", "L1", "15.0")
     wrong = {"confirmations": [{"seq": 1, "location": "WH1/A/02", "quantity": "15", "lot": "L1"}]}
@@ -82,6 +85,7 @@ def test_purchase_to_shipment_with_a_short_pick_and_a_backorder(tenant: Tenant) 
     short = {"confirmations": [{"seq": 1, "location": "WH1/A/01", "quantity": "12", "lot": "L1"}]}
     confirmed = ok(http.post(f"/pick-lists/{pl['number']}/confirm", json=short))
     assert confirmed["tasks"][0]["status"] == "short"
+    assert ok(http.get("/pick-lists", params={"status": "open", "warehouse": "WH1"})) == []
     flagged = ok(http.get("/discrepancies"))
     assert [(d["location"], d["kind"], d["quantity"]) for d in flagged] == [
         ("WH1/A/01", "short_pick", "3.0")

@@ -348,6 +348,30 @@ def get_pick_list(db: Database, actor: Actor, number: str) -> dict[str, Any]:
         return _list_out(uow, actor.org_id, number)
 
 
+def list_pick_lists(
+    db: Database,
+    actor: Actor,
+    *,
+    warehouse: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Pick lists, newest first, of a warehouse or all the actor may see, by status."""
+    actor.require(Permission.READ)
+    if status is not None and status not in ("open", "done", "cancelled"):
+        raise InvalidInput("status must be open, done or cancelled", code="invalid_status")
+    with db.reading() as uow:
+        wh_id = warehouse_row(uow, actor, warehouse).id if warehouse is not None else None
+        rows = picking.list_pick_lists(
+            uow.conn, actor.org_id, warehouse_id=wh_id, status=status, limit=limit
+        )
+        return [
+            _list_out(uow, actor.org_id, r.number)
+            for r in rows
+            if actor.may_touch_warehouse(r.warehouse_id)
+        ]
+
+
 def list_discrepancies(db: Database, actor: Actor) -> list[dict[str, Any]]:
     """Open discrepancies, oldest first: locations whose records may be wrong."""
     actor.require(Permission.READ)

@@ -122,6 +122,22 @@ def pick_list_by_number(conn: Connection, org_id: int, number: str) -> Row[Any] 
     ).first()
 
 
+def list_pick_lists(
+    conn: Connection, org_id: int, *, warehouse_id: int | None, status: str | None, limit: int
+) -> list[Row[Any]]:
+    wh = locations.alias("wh")
+    q = (
+        select(pick_lists.c.number, pick_lists.c.warehouse_id)
+        .join(wh, wh.c.id == pick_lists.c.warehouse_id)
+        .where(pick_lists.c.org_id == org_id)
+    )
+    if warehouse_id is not None:
+        q = q.where(pick_lists.c.warehouse_id == warehouse_id)
+    if status is not None:
+        q = q.where(pick_lists.c.status == status)
+    return list(conn.execute(q.order_by(pick_lists.c.id.desc()).limit(limit)))
+
+
 def update_pick_list(conn: Connection, org_id: int, list_id: int, **values: Any) -> None:
     conn.execute(
         update(pick_lists)

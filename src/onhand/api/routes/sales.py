@@ -125,6 +125,18 @@ def create_pick_list(body: PickListCreate, db: DB, actor: CurrentActor) -> Any:
     return picking.create_pick_list(db, actor, body.warehouse, orders=body.orders)
 
 
+@router.get("/pick-lists", response_model=list[PickListRead])
+def list_pick_lists(
+    db: DB,
+    actor: CurrentActor,
+    warehouse: Annotated[Path | None, Query()] = None,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(open|done|cancelled)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """Pick lists, newest first: what the floor is working on (status=open)."""
+    return picking.list_pick_lists(db, actor, warehouse=warehouse, status=status_, limit=limit)
+
+
 @router.get("/pick-lists/{number}", response_model=PickListRead)
 def get_pick_list(number: str, db: DB, actor: CurrentActor) -> Any:
     return picking.get_pick_list(db, actor, number)
