@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import PROBLEM, Api, Tenant, assert_problem, new_tenant
@@ -356,7 +356,12 @@ JSON_VALUES = st.recursive(
         st.lists(children, max_size=4)
         | st.dictionaries(
             st.sampled_from(
-                ["sku", "from", "to", "quantity", "lot", "code", "name", "movements", "x"]
+                [
+                    *("sku", "from", "to", "quantity", "lot", "code", "name", "movements", "x"),
+                    *("lines", "warehouse", "customer", "supplier", "receive_to", "items"),
+                    *("reason", "line_no", "channel", "store", "external_id", "kind", "seq"),
+                    "confirmations",
+                ]
             ),
             children,
             max_size=5,
@@ -367,13 +372,20 @@ JSON_VALUES = st.recursive(
 
 
 @settings(
-    max_examples=40,
+    max_examples=120,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
-    route=st.sampled_from(["/movements", "/postings", "/items", "/locations", "/lots"]),
+    route=st.sampled_from(
+        [
+            *("/movements", "/postings", "/items", "/locations", "/lots", "/suppliers"),
+            *("/purchase-orders", "/receipts", "/put-away", "/sales-orders", "/atp"),
+            *("/pick-lists", "/transfers", "/returns", "/scrap", "/fulfilment-plan"),
+            "/channel-sales",
+        ]
+    ),
     value=JSON_VALUES,
 )
 def test_random_json_bodies_never_get_a_server_error(fresh: Tenant, route: str, value: Any) -> None:
@@ -435,3 +447,85 @@ def test_a_number_or_a_word_where_a_flag_belongs_is_refused(shop: Tenant) -> Non
         send = lambda: shop.http.request(method, path, json=body)  # noqa: E731, B023
         problem = assert_refused(shop, send, 422, "validation_error")
         assert problem["errors"][0]["field"] in body
+
+
+# Well-shaped order documents with awkward values: real SKUs and paths next to junk, quantities
+# that are too fine, too large, negative or not numbers, odd dates.
+AWKWARD_QTY = st.sampled_from(
+    ["1", "0", "-1", "0.001", "1e3", "1E+2", "999999999999999", "1e400", "NaN", "x", "", " 2 "]
+) | st.integers(min_value=-(2**70), max_value=2**70)
+SKUS = st.sampled_from(["A", "L", "NOPE", "", "a" * 100, "A\x00"])
+PATHS = st.sampled_from(["WH1", "WH1/B1", "WH1/B2", "@customer", "@transit", "NOPE", "", "WH1/"])
+DATES = st.sampled_from(["2026-12-01", "0001-01-01", "9999-12-31", "2026-02-30", "x", None])
+LINE = st.fixed_dictionaries(
+    {"sku": SKUS, "quantity": AWKWARD_QTY},
+    optional={"lot": st.sampled_from(["L1", "", None]), "requested_date": DATES},
+)
+DOCUMENTS = st.one_of(
+    st.tuples(
+        st.just("/sales-orders"),
+        st.fixed_dictionaries(
+            {
+                "customer": st.sampled_from(["c", ""]),
+                "warehouse": PATHS,
+                "lines": st.lists(LINE, max_size=3),
+            }
+        ),
+    ),
+    st.tuples(
+        st.just("/atp"),
+        st.fixed_dictionaries(
+            {"warehouse": PATHS, "items": st.lists(LINE, max_size=3), "date": DATES}
+        ),
+    ),
+    st.tuples(
+        st.just("/transfers"),
+        st.fixed_dictionaries(
+            {"from": PATHS, "to": PATHS, "lines": st.lists(LINE, max_size=3)},
+            optional={"direct": st.booleans(), "expected_arrival": DATES},
+        ),
+    ),
+    st.tuples(
+        st.just("/returns"),
+        st.fixed_dictionaries(
+            {
+                "to": PATHS,
+                "reason": st.sampled_from(["damaged", "", "X"]),
+                "lines": st.lists(LINE, max_size=3),
+            }
+        ),
+    ),
+    st.tuples(
+        st.just("/fulfilment-plan"), st.fixed_dictionaries({"lines": st.lists(LINE, max_size=3)})
+    ),
+    st.tuples(
+        st.just("/scrap"),
+        st.fixed_dictionaries(
+            {
+                "sku": SKUS,
+                "from": PATHS,
+                "quantity": AWKWARD_QTY,
+                "reason": st.sampled_from(["damaged", ""]),
+            }
+        ),
+    ),
+)
+
+
+@settings(
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(document=DOCUMENTS)
+def test_awkward_order_documents_never_get_a_server_error(
+    fresh: Tenant, document: tuple[str, dict[str, Any]]
+) -> None:
+    route, body = document
+    r = fresh.http.post(route, json=body)
+    event(f"{route} {r.status_code // 100}xx")  # --hypothesis-show-statistics shows the spread
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["code"]
