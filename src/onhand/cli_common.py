@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -21,7 +22,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from onhand.app import open_database
 from onhand.config import Settings
+from onhand.domain.access import Actor
 from onhand.domain.errors import OnhandError
+from onhand.services import operators
 from onhand.store.unit_of_work import Database
 
 app = typer.Typer(
@@ -124,3 +127,18 @@ def serve_api(host: str, port: int, workers: int = 1) -> None:
         log_level="warning",
         access_log=False,
     )
+
+
+def org_session(org: str | None) -> tuple[Database, Actor]:
+    """The database and the acting admin of the organisation named by --org (or the only one)."""
+    db = database()
+    with handled():
+        return db, operators.org_actor(db, org)
+
+
+def number_arg(text: str, what: str = "quantity") -> Decimal:
+    """A decimal from the command line, or exit 2 with a sentence."""
+    try:
+        return Decimal(text.strip())
+    except InvalidOperation:
+        raise fail(f"{what} {text!r} is not a number", EXIT["invalid"]) from None

@@ -10,22 +10,22 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from onhand.cli_common import EXIT, OrgOption, app, console, database, fail, handled
-from onhand.domain.access import Actor
-from onhand.services import operators, returns, transfers
-from onhand.store.unit_of_work import Database
+from onhand.cli_common import (
+    EXIT,
+    OrgOption,
+    app,
+    console,
+    fail,
+    handled,
+    org_session,
+)
+from onhand.services import returns, transfers
 
 transfer_app = typer.Typer(help="Transfers: create, ship, receive, cancel.", no_args_is_help=True)
 app.add_typer(transfer_app, name="transfer")
 
 Key = Annotated[str | None, typer.Option("--key", help="Idempotency key: a retry posts once")]
 Lot = Annotated[str | None, typer.Option("--lot", help="Lot code (applies to every line)")]
-
-
-def _session(org: str | None) -> tuple[Database, Actor]:
-    db = database()
-    with handled():
-        return db, operators.org_actor(db, org)
 
 
 def _lines(entries: list[str]) -> list[tuple[str, Decimal]]:
@@ -65,7 +65,7 @@ def transfer_create(
     org: OrgOption = None,
 ) -> None:
     """Plan a transfer (ship and receive it later), or move the stock now with --direct."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     try:
         expected = date.fromisoformat(arrival) if arrival else None
     except ValueError:
@@ -84,7 +84,7 @@ def transfer_create(
 
 def _step(name: str, doc: str) -> None:
     def command(number: str, org: OrgOption = None) -> None:
-        db, actor = _session(org)
+        db, actor = org_session(org)
         with handled():
             _print(getattr(transfers, f"{name}_transfer")(db, actor, number))
 
@@ -109,7 +109,7 @@ def return_cmd(
     org: OrgOption = None,
 ) -> None:
     """Take goods back from a customer."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     data = returns.ReturnCreate(
         to=to,
         reason=reason,
@@ -135,7 +135,7 @@ def scrap_cmd(
     org: OrgOption = None,
 ) -> None:
     """Write stock off to @scrap."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     ((_, qty),) = _lines([f"{sku}={quantity}"])
     with handled():
         done = returns.scrap(

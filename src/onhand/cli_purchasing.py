@@ -4,16 +4,22 @@ command line, as the organisation's first admin (like import and export)."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from onhand.cli_common import EXIT, OrgOption, app, console, database, fail, handled
-from onhand.domain.access import Actor
-from onhand.services import operators, purchase_orders, put_away, receiving, suppliers
-from onhand.store.unit_of_work import Database
+from onhand.cli_common import (
+    EXIT,
+    OrgOption,
+    app,
+    console,
+    fail,
+    handled,
+    number_arg,
+    org_session,
+)
+from onhand.services import purchase_orders, put_away, receiving, suppliers
 
 supplier_app = typer.Typer(help="Suppliers and their terms.", no_args_is_help=True)
 po_app = typer.Typer(help="Purchase orders: create, order, receive, close.", no_args_is_help=True)
@@ -34,13 +40,6 @@ Serials = Annotated[
 ]
 
 
-def _decimal(text: str, what: str) -> Decimal:
-    try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise fail(f"{what} {text!r} is not a number", EXIT["invalid"]) from None
-
-
 def _date(text: str | None) -> date | None:
     if text is None:
         return None
@@ -58,12 +57,6 @@ def _pairs(entries: list[str], what: str) -> list[tuple[str, str]]:
             raise fail(f"{entry!r}: write each {what} as KEY=QUANTITY", EXIT["invalid"])
         out.append((left, right))
     return out
-
-
-def _session(org: str | None) -> tuple[Database, Actor]:
-    db = database()
-    with handled():
-        return db, operators.org_actor(db, org)
 
 
 def _print_po(po: dict[str, Any]) -> None:
@@ -101,7 +94,7 @@ def supplier_add(
     org: OrgOption = None,
 ) -> None:
     """Add a supplier."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     data = suppliers.SupplierCreate(
         code=code,
         name=name,
@@ -118,7 +111,7 @@ def supplier_add(
 @supplier_app.command("list")
 def supplier_list(org: OrgOption = None) -> None:
     """Suppliers with their configured and learnt lead times."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         rows = suppliers.list_suppliers(db, actor)
     table = Table("code", "name", "currency", "lead time (days)", "learnt", "receipts")
@@ -153,13 +146,13 @@ def po_create(
     org: OrgOption = None,
 ) -> None:
     """Create a draft purchase order (and order it with --order)."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     data = purchase_orders.PoCreate(
         supplier=supplier,
         receive_to=receive_to,
         number=number,
         lines=[
-            purchase_orders.PoLineInput(sku=sku, quantity=_decimal(q, "quantity"))
+            purchase_orders.PoLineInput(sku=sku, quantity=number_arg(q, "quantity"))
             for sku, q in _pairs(lines, "line")
         ],
     )
@@ -173,7 +166,7 @@ def po_create(
 @po_app.command("show")
 def po_show(number: str, org: OrgOption = None) -> None:
     """A purchase order with what each line received and still expects."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         _print_po(purchase_orders.get_po(db, actor, number))
 
@@ -184,7 +177,7 @@ def po_list(
     org: OrgOption = None,
 ) -> None:
     """Purchase orders, newest first."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         rows = purchase_orders.list_pos(db, actor, status=status)
     table = Table("number", "supplier", "status", "receive to", "lines")
@@ -197,7 +190,7 @@ def po_list(
 
 def _step(name: str, doc: str) -> None:
     def command(number: str, org: OrgOption = None) -> None:
-        db, actor = _session(org)
+        db, actor = org_session(org)
         with handled():
             _print_po(getattr(purchase_orders, f"{name}_po")(db, actor, number))
 
@@ -223,7 +216,7 @@ def po_receive(
 ) -> None:
     """Receive goods against lines of an ordered PO (--lot, --expiry and --serial apply to every
     line given)."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     lines = []
     for line_no, q in _pairs(entries, "entry"):
         if not line_no.isdigit():
@@ -231,7 +224,7 @@ def po_receive(
         lines.append(
             receiving.ReceiptLineInput(
                 line_no=int(line_no),
-                quantity=_decimal(q, "quantity"),
+                quantity=number_arg(q, "quantity"),
                 lot=lot,
                 expiry_date=_date(expiry),
                 serials=list(serial or []),
@@ -261,10 +254,10 @@ def receive_cmd(
     org: OrgOption = None,
 ) -> None:
     """Receive goods without a purchase order."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     line = receiving.UnplannedReceiptLine(
         sku=sku,
-        quantity=_decimal(quantity, "quantity"),
+        quantity=number_arg(quantity, "quantity"),
         to=to,
         lot=lot,
         expiry_date=_date(expiry),
@@ -284,7 +277,7 @@ def receive_cmd(
 @put_away_app.command("suggest")
 def put_away_suggest(sku: str, source: str, lot: Lot = None, org: OrgOption = None) -> None:
     """Where to put an item away from a receiving location."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         got = put_away.suggest_bin(db, actor, sku, source, lot=lot)
     console.print(f"{got.bin}  ({got.reason})", highlight=False)
@@ -302,14 +295,14 @@ def put_away_move(
     org: OrgOption = None,
 ) -> None:
     """Move received stock to a bin: the one given with --to, or the suggested one."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         done = put_away.put_away_stock(
             db,
             actor,
             sku=sku,
             source=source,
-            quantity=_decimal(quantity, "quantity"),
+            quantity=number_arg(quantity, "quantity"),
             to=to,
             lot=lot,
             serial=serial,

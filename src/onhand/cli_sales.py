@@ -3,23 +3,28 @@ shipping from the command line, as the organisation's first admin."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from onhand.cli_common import EXIT, OrgOption, app, console, database, fail, handled
-from onhand.domain.access import Actor
+from onhand.cli_common import (
+    EXIT,
+    OrgOption,
+    app,
+    console,
+    fail,
+    handled,
+    number_arg,
+    org_session,
+)
 from onhand.services import (
     availability,
-    operators,
     picking,
     routing,
     sales_orders,
     shipping,
 )
-from onhand.store.unit_of_work import Database
 
 so_app = typer.Typer(help="Sales orders: create, reserve, cancel, ship.", no_args_is_help=True)
 pick_app = typer.Typer(help="Pick lists: create, show, confirm.", no_args_is_help=True)
@@ -31,19 +36,6 @@ app.add_typer(wh_app, name="warehouse")
 Key = Annotated[
     str | None, typer.Option("--key", help="Idempotency key: a retry with it posts once")
 ]
-
-
-def _session(org: str | None) -> tuple[Database, Actor]:
-    db = database()
-    with handled():
-        return db, operators.org_actor(db, org)
-
-
-def _decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text.strip())
-    except InvalidOperation:
-        raise fail(f"{text!r} is not a number", EXIT["invalid"]) from None
 
 
 def _print_order(so: dict[str, Any]) -> None:
@@ -89,13 +81,13 @@ def so_create(
     org: OrgOption = None,
 ) -> None:
     """Create a sales order: it reserves what is available and backorders the rest."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     parsed = []
     for entry in lines:
         sku, sep, q = entry.partition("=")
         if not sep or not sku or not q:
             raise fail(f"{entry!r}: write each line as SKU=QUANTITY", EXIT["invalid"])
-        parsed.append(sales_orders.SoLineInput(sku=sku, quantity=_decimal(q)))
+        parsed.append(sales_orders.SoLineInput(sku=sku, quantity=number_arg(q)))
     data = sales_orders.SoCreate(
         customer=customer, warehouse=warehouse, lines=parsed, number=number
     )
@@ -106,7 +98,7 @@ def so_create(
 @so_app.command("show")
 def so_show(number: str, org: OrgOption = None) -> None:
     """A sales order with, per line, what is reserved, shipped and backordered."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         _print_order(sales_orders.get_order(db, actor, number))
 
@@ -117,7 +109,7 @@ def so_list(
     org: OrgOption = None,
 ) -> None:
     """Sales orders, newest first."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         rows = sales_orders.list_orders(db, actor, status=status)
     table = Table("number", "customer", "status", "warehouse", "lines")
@@ -131,7 +123,7 @@ def so_list(
 @so_app.command("cancel")
 def so_cancel(number: str, org: OrgOption = None) -> None:
     """Cancel what is not shipped, releasing its reservations."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         _print_order(sales_orders.cancel_order(db, actor, number))
 
@@ -139,7 +131,7 @@ def so_cancel(number: str, org: OrgOption = None) -> None:
 @so_app.command("reallocate")
 def so_reallocate(number: str, org: OrgOption = None) -> None:
     """Reserve what is available now for the order's backordered lines."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         _print_order(sales_orders.reallocate(db, actor, number))
 
@@ -147,7 +139,7 @@ def so_reallocate(number: str, org: OrgOption = None) -> None:
 @so_app.command("ship")
 def so_ship(number: str, key: Key = None, org: OrgOption = None) -> None:
     """Ship what is picked for the order and not shipped yet."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         done = shipping.ship_order(db, actor, number, idempotency_key=key)
     if done["replayed"]:
@@ -162,7 +154,7 @@ def pick_create(
     org: OrgOption = None,
 ) -> None:
     """A pick list for what open orders have reserved, in bin-path order."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         _print_pick_list(picking.create_pick_list(db, actor, warehouse, orders=order))
 
@@ -170,7 +162,7 @@ def pick_create(
 @pick_app.command("show")
 def pick_show(number: str, org: OrgOption = None) -> None:
     """A pick list and its tasks."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         _print_pick_list(picking.get_pick_list(db, actor, number))
 
@@ -187,9 +179,9 @@ def pick_confirm(
     org: OrgOption = None,
 ) -> None:
     """Confirm one task of a pick list with what was scanned and taken."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     c = picking.PickConfirmation(
-        seq=seq, location=location, quantity=_decimal(quantity), lot=lot, serial=serial
+        seq=seq, location=location, quantity=number_arg(quantity), lot=lot, serial=serial
     )
     with handled():
         _print_pick_list(picking.confirm_picks(db, actor, number, [c], idempotency_key=key))
@@ -202,11 +194,11 @@ def atp_cmd(
     org: OrgOption = None,
 ) -> None:
     """Available-to-promise in a warehouse, now and by date."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     requests = []
     for entry in items:
         sku, sep, q = entry.partition("=")
-        requests.append(availability.AtpRequest(sku, _decimal(q) if sep else None))
+        requests.append(availability.AtpRequest(sku, number_arg(q) if sep else None))
     with handled():
         got = availability.available_to_promise(db, actor, warehouse, requests)
     table = Table(
@@ -235,7 +227,7 @@ def wh_settings(
     org: OrgOption = None,
 ) -> None:
     """Set (and show) a warehouse's routing priority, backorder rule and outbound location."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     with handled():
         got = sales_orders.set_warehouse_settings(
             db,
@@ -261,13 +253,13 @@ def plan_cmd(
     org: OrgOption = None,
 ) -> None:
     """Propose which warehouses should serve an order (fewest shipments, then priority)."""
-    db, actor = _session(org)
+    db, actor = org_session(org)
     asked = []
     for entry in lines:
         sku, sep, q = entry.partition("=")
         if not sep:
             raise fail(f"{entry!r}: write each line as SKU=QUANTITY", EXIT["invalid"])
-        asked.append(routing.PlanLine(sku, _decimal(q)))
+        asked.append(routing.PlanLine(sku, number_arg(q)))
     with handled():
         got = routing.plan(db, actor, asked, warehouses=warehouse)
     for s in got["shipments"]:

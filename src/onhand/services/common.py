@@ -9,7 +9,7 @@ from typing import Any
 from onhand.domain.access import Actor
 from onhand.domain.errors import InvalidInput, NotFound
 from onhand.domain.quantities import from_micro
-from onhand.store import numbering, sites
+from onhand.store import accounts, numbering, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 
@@ -69,3 +69,19 @@ def stock_location(
         raise InvalidInput(f"{path} is not an active {kind} location", code=code)
     actor.require_warehouse(loc.warehouse_id, loc.path)
     return loc
+
+
+def audit(
+    uow: UnitOfWork, actor: Actor, entity: str, entity_id: int | str, action: str, **detail: Any
+) -> None:
+    """Record who did what to a document, now (detail values as text)."""
+    accounts.record_audit(
+        uow.conn,
+        org_id=actor.org_id,
+        actor_id=actor.user_id,
+        at=utcnow(),
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        detail={k: str(v) for k, v in detail.items()} or None,
+    )

@@ -16,14 +16,14 @@ from typing import Any
 
 from onhand.domain.access import Actor, Permission
 from onhand.domain.allocation import StockUnit, allocate
-from onhand.domain.errors import Conflict, IdempotencyConflict, InvalidInput
+from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.services import availability, postings
 from onhand.services.common import document_number, not_found, utcnow
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.sales_orders import qty, warehouse_row
-from onhand.store import catalog, ledger, locking, picking, sales, sites
+from onhand.store import catalog, locking, picking, sales, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -244,12 +244,8 @@ def confirm_picks(
             for t, picked in done
             if picked
         ]
-        if key is not None:
-            earlier = ledger.find_posting(conn, org, key)
-            if earlier is not None:
-                if earlier.payload_hash != postings.payload_hash(moves):
-                    raise IdempotencyConflict(key)
-                return _list_out(uow, org, number) | {"replayed": True}
+        if postings.earlier_posting(uow, org, key, moves) is not None:
+            return _list_out(uow, org, number) | {"replayed": True}
         for t, _ in done:
             if t.status != "open":
                 raise Conflict(

@@ -38,6 +38,7 @@ from onhand.domain.quantities import BALANCE_LIMIT, FACTOR, from_micro
 from onhand.services import accounts, posting_refs
 from onhand.services.common import not_found, utcnow
 from onhand.store import catalog, ledger, locking, sites, stock
+from onhand.store.ledger import PostingRef
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 RETRIES = 4
@@ -165,6 +166,21 @@ def write_retrying(db: Database, work: Callable[[UnitOfWork], T]) -> T:
         except (IntegrityError, OperationalError) as exc:
             _retry_or_raise(db, attempt, exc)
     raise AssertionError("unreachable")
+
+
+def earlier_posting(
+    uow: UnitOfWork, org_id: int, key: str | None, lines: list[MovementInput]
+) -> PostingRef | None:
+    """The posting an idempotency key already made, if any; refused when its movements differ.
+
+    For documents that must answer a retry before checking their own state (a receipt that
+    completed its order, a pick already confirmed)."""
+    if key is None:
+        return None
+    existing = ledger.find_posting(uow.conn, org_id, key)
+    if existing is not None and existing.payload_hash != payload_hash(lines):
+        raise IdempotencyConflict(key)
+    return existing
 
 
 def post_in(

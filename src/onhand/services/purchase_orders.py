@@ -11,10 +11,10 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.purchasing import MAX_LINES, PoStatus, check_number, require_status
 from onhand.domain.quantities import check_money, check_quantity, from_micro, to_micro
-from onhand.services.common import document_number, not_found, stock_location, utcnow
+from onhand.services.common import audit, document_number, not_found, stock_location, utcnow
 from onhand.services.postings import write_retrying
 from onhand.services.suppliers import supplier_row
-from onhand.store import accounts, catalog, locking, purchasing, tables
+from onhand.store import catalog, locking, purchasing, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 
@@ -142,19 +142,6 @@ def _line_rows(
     return rows
 
 
-def _audit(uow: UnitOfWork, actor: Actor, po_id: int, action: str, **detail: Any) -> None:
-    accounts.record_audit(
-        uow.conn,
-        org_id=actor.org_id,
-        actor_id=actor.user_id,
-        at=utcnow(),
-        action=action,
-        entity="purchase_order",
-        entity_id=po_id,
-        detail={k: str(v) for k, v in detail.items()} or None,
-    )
-
-
 def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
     """Create a draft purchase order; lines without a price take the supplier's price."""
     actor.require(Permission.MANAGE_PURCHASING)
@@ -193,7 +180,7 @@ def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
         purchasing.replace_lines(
             conn, org, po_id, _line_rows(uow, actor, supplier, po_id, data.lines)
         )
-        _audit(uow, actor, po_id, "create", number=number, lines=len(data.lines))
+        audit(uow, actor, "purchase_order", po_id, "create", number=number, lines=len(data.lines))
         return po_out(uow, po_row(uow, actor, number))
 
     return write_retrying(db, work)
@@ -232,7 +219,14 @@ def update_po(
             purchasing.replace_lines(
                 conn, org, po.id, _line_rows(uow, actor, supplier, po.id, lines)
             )
-        _audit(uow, actor, po.id, "update", lines=len(lines) if lines is not None else "unchanged")
+        audit(
+            uow,
+            actor,
+            "purchase_order",
+            po.id,
+            "update",
+            lines=len(lines) if lines is not None else "unchanged",
+        )
         return po_out(uow, po_row(uow, actor, number))
 
     return db.write(work)
@@ -256,7 +250,7 @@ def _transition(
         po = po_row(uow, actor, number)  # as it is now that we hold it
         require_status(number, PoStatus(po.status), allowed, doing)
         apply(uow, po)
-        _audit(uow, actor, po.id, action)
+        audit(uow, actor, "purchase_order", po.id, action)
         return po_out(uow, po_row(uow, actor, number))
 
     return db.write(work)

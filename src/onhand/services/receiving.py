@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.errors import Conflict, IdempotencyConflict, InvalidInput
+from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.items import ItemRef, Tracking
 from onhand.domain.movements import check_text
 from onhand.domain.purchasing import (
@@ -109,16 +109,6 @@ def _movements(
     return [move(quantity, lot=lot, expiry_date=expiry)]
 
 
-def _replay(uow: UnitOfWork, actor: Actor, key: str | None, lines: list[MovementInput]) -> Any:
-    """The earlier posting of this idempotency key, if any (refused if its payload differs)."""
-    if key is None:
-        return None
-    existing = ledger.find_posting(uow.conn, actor.org_id, key)
-    if existing is not None and existing.payload_hash != postings.payload_hash(lines):
-        raise IdempotencyConflict(key)
-    return existing
-
-
 def _receipt_out(r: Any) -> dict[str, Any]:
     return {
         "po": r.po_number,
@@ -207,7 +197,7 @@ def receive(
             moves += made
             entries.append((entry, pol, to, len(made)))
         key = f"po-receipt:{po.id}:{idempotency_key}" if idempotency_key else None
-        earlier = _replay(uow, actor, key, moves)
+        earlier = postings.earlier_posting(uow, actor.org_id, key, moves)
         if earlier is not None:
             return {"po": po_out(uow, po), **_result(uow, actor, earlier, True)}
         require_status(number, PoStatus(po.status), set(RECEIVABLE), "receive goods on it")
@@ -337,7 +327,7 @@ def receive_without_order(
             )
             targets.append((line, item, loc))
         key = f"receipt:{idempotency_key}" if idempotency_key else None
-        earlier = _replay(uow, actor, key, moves)
+        earlier = postings.earlier_posting(uow, actor.org_id, key, moves)
         if earlier is not None:
             return _result(uow, actor, earlier, True)
         by_wh: dict[int, set[int]] = defaultdict(set)

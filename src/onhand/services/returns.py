@@ -14,14 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.errors import IdempotencyConflict, InvalidInput
+from onhand.domain.errors import InvalidInput
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import check_quantity, to_micro
 from onhand.services import availability, postings
-from onhand.services.common import document_number, stock_location, utcnow
+from onhand.services.common import audit, document_number, stock_location
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.sales_orders import order_row
-from onhand.store import accounts, catalog, ledger, locking, sales, sites
+from onhand.store import catalog, locking, sales, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 CUSTOMER, SCRAP = "@customer", "@scrap"
@@ -120,9 +120,7 @@ def return_goods(
             )
             for x in data.lines
         ]
-        if key is not None and (earlier := ledger.find_posting(conn, org, key)) is not None:
-            if earlier.payload_hash != postings.payload_hash(moves):
-                raise IdempotencyConflict(key)
+        if (earlier := postings.earlier_posting(uow, org, key, moves)) is not None:
             return {"posting_id": earlier.id, "replayed": True, "to": loc.path}
         if data.order is not None:
             _against_order(uow, actor, data.order, wanted)
@@ -133,15 +131,15 @@ def return_goods(
         posted = postings.post_in(uow, actor, moves, idempotency_key=key)
         if fill:
             availability.fill_backorders(uow, org, sorted(wanted), loc.warehouse_id)
-        accounts.record_audit(
-            conn,
-            org_id=org,
-            actor_id=actor.user_id,
-            at=utcnow(),
-            action="return",
-            entity="sales_order" if data.order else "return",
-            entity_id=data.order or number,
-            detail={"posting_id": posted.posting_id, "to": loc.path, "reason": data.reason},
+        audit(
+            uow,
+            actor,
+            "sales_order" if data.order else "return",
+            data.order or number,
+            "return",
+            posting_id=posted.posting_id,
+            to=loc.path,
+            reason=data.reason,
         )
         return {
             "number": number,

@@ -16,9 +16,9 @@ from onhand.domain.quantities import check_money, check_quantity, from_micro, to
 from onhand.domain.sales import ACTIVE, MAX_LINES, LineQty, SoStatus, status_of
 from onhand.services import availability
 from onhand.services.availability import Need
-from onhand.services.common import check_name, document_number, not_found, utcnow
+from onhand.services.common import audit, check_name, document_number, not_found, utcnow
 from onhand.services.postings import write_retrying
-from onhand.store import accounts, catalog, locking, picking, sales, sites, tables
+from onhand.store import catalog, locking, picking, sales, sites, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 
@@ -99,19 +99,6 @@ def warehouse_row(uow: UnitOfWork, actor: Actor, path: str) -> Any:
         )
     actor.require_warehouse(loc.id, loc.path)
     return loc
-
-
-def _audit(uow: UnitOfWork, actor: Actor, so_id: int, action: str, **detail: Any) -> None:
-    accounts.record_audit(
-        uow.conn,
-        org_id=actor.org_id,
-        actor_id=actor.user_id,
-        at=utcnow(),
-        action=action,
-        entity="sales_order",
-        entity_id=so_id,
-        detail={k: str(v) for k, v in detail.items()} or None,
-    )
 
 
 def refresh_status(uow: UnitOfWork, actor: Actor, so_id: int) -> None:
@@ -217,7 +204,7 @@ def create_in(uow: UnitOfWork, actor: Actor, data: SoCreate, number: str) -> str
     availability.reserve(
         uow, org, [Need(r.id, r.item_id, r.warehouse_id, r.qty_ordered) for r in made]
     )
-    _audit(uow, actor, so_id, "create", number=number, lines=len(rows))
+    audit(uow, actor, "sales_order", so_id, "create", number=number, lines=len(rows))
     return number
 
 
@@ -236,7 +223,14 @@ def reallocate(db: Database, actor: Actor, number: str) -> dict[str, Any]:
             if qty(r).backordered > 0
         ]
         got = availability.reserve(uow, actor.org_id, needs)
-        _audit(uow, actor, so.id, "reallocate", reserved_lines=sum(1 for v in got.values() if v))
+        audit(
+            uow,
+            actor,
+            "sales_order",
+            so.id,
+            "reallocate",
+            reserved_lines=sum(1 for v in got.values() if v),
+        )
         return order_out(uow, order_row(uow, actor, number))
 
     return write_retrying(db, work)
@@ -273,7 +267,7 @@ def cancel_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
             availability.release(uow, org, r, q.reserved)
             sales.change_line(conn, org, r.id, qty_cancelled=q.open)
         refresh_status(uow, actor, so.id)
-        _audit(uow, actor, so.id, "cancel")
+        audit(uow, actor, "sales_order", so.id, "cancel")
         return order_out(uow, order_row(uow, actor, number))
 
     return write_retrying(db, work)
