@@ -152,14 +152,47 @@ def test_without_backorders_first_new_stock_waits_for_a_reallocation(w: World) -
     assert reserved_backordered(again) == [(D(4), D(0))]
 
 
-def test_cancelling_releases_the_reservation_for_others(w: World) -> None:
+def test_a_new_order_does_not_jump_the_backorders_queue(w: World) -> None:
+    waiting = order(w, ("BOLT", "4"))
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 6))  # a plain movement serves no backorder
+    assert atp(w, "BOLT")["atp_now"] == D(2)
+    late = order(w, ("BOLT", "4"))
+    assert reserved_backordered(late) == [(D(2), D(2))]
+    assert reserved_backordered(sales_orders.get_order(w.db, w.actor, waiting["number"])) == [
+        (D(4), D(0))
+    ]
+    assert atp(w, "BOLT")["atp_now"] == D(0)
+
+
+def test_without_backorders_first_a_new_order_takes_free_stock(w: World) -> None:
+    sales_orders.set_warehouse_settings(w.db, w.actor, "WH1", backorders_first=False)
+    waiting = order(w, ("BOLT", "4"))
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 6))
+    assert reserved_backordered(order(w, ("BOLT", "4"))) == [(D(4), D(0))]
+    assert reserved_backordered(sales_orders.get_order(w.db, w.actor, waiting["number"])) == [
+        (D(0), D(4))
+    ]
+
+
+def test_reallocating_one_order_keeps_the_queue(w: World) -> None:
+    late = order(w, ("BOLT", "4"), due=TODAY + timedelta(days=9))
+    soon = order(w, ("BOLT", "4"), due=TODAY + timedelta(days=2))
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 5))
+    again = sales_orders.reallocate(w.db, w.actor, late["number"])
+    assert reserved_backordered(again) == [(D(1), D(3))]
+    assert reserved_backordered(sales_orders.get_order(w.db, w.actor, soon["number"])) == [
+        (D(4), D(0))
+    ]
+
+
+def test_cancelling_gives_the_reservation_to_the_next_in_line(w: World) -> None:
     post(w, mv("BOLT", "@supplier", "WH1/A/01", 5))
     first = order(w, ("BOLT", "5"))
     second = order(w, ("BOLT", "5"))
     cancelled = sales_orders.cancel_order(w.db, w.actor, first["number"])
     assert cancelled["status"] == "cancelled"
     assert cancelled["lines"][0]["cancelled"] == D(5)
-    assert reserved_backordered(sales_orders.reallocate(w.db, w.actor, second["number"])) == [
+    assert reserved_backordered(sales_orders.get_order(w.db, w.actor, second["number"])) == [
         (D(5), D(0))
     ]
     with pytest.raises(Conflict) as err:

@@ -41,13 +41,37 @@ class Need:
     qty: int
 
 
-def reserve(uow: UnitOfWork, org_id: int, needs: list[Need]) -> dict[int, int]:
+def reserve(
+    uow: UnitOfWork, org_id: int, needs: list[Need], *, queue_first: bool = False
+) -> dict[int, int]:
     """Reserve what is available for each need, in the order given; returns line id -> qty
-    reserved now (what is left is backordered). Takes the commitment locks."""
+    reserved now (what is left is backordered). Takes the commitment locks. With
+    ``queue_first``, lines of the same items already waiting in those warehouses (backorders,
+    first due first) are served before ``needs``: a new order does not jump the queue."""
     if not needs:
         return {}
+    held = locking.lock_commitments(uow.conn, org_id, [(n.item_id, n.warehouse_id) for n in needs])
+    if queue_first:
+        mine = {n.line_id for n in needs}
+        by_wh: dict[int, set[int]] = defaultdict(set)
+        for n in needs:
+            by_wh[n.warehouse_id].add(n.item_id)
+        # Read after the lock, so no other transaction is serving these lines meanwhile.
+        waiting = [
+            Need(r.id, r.item_id, wh, int(r.qty))
+            for wh, ids in by_wh.items()
+            for r in sales.backorders(uow.conn, org_id, sorted(ids), wh)
+            if r.id not in mine
+        ]
+        needs = waiting + needs
+    return _allocate(uow, org_id, needs, held)
+
+
+def _allocate(
+    uow: UnitOfWork, org_id: int, needs: list[Need], held: dict[tuple[int, int], int]
+) -> dict[int, int]:
+    """Reserve for ``needs`` in order, their commitment rows locked (``held``: reserved now)."""
     conn = uow.conn
-    held = locking.lock_commitments(conn, org_id, [(n.item_id, n.warehouse_id) for n in needs])
     today = utcnow().date()
     by_wh: dict[int, set[int]] = defaultdict(set)
     for n in needs:
@@ -72,8 +96,11 @@ def reserve(uow: UnitOfWork, org_id: int, needs: list[Need]) -> dict[int, int]:
 def fill_backorders(uow: UnitOfWork, org_id: int, item_ids: list[int], warehouse_id: int) -> int:
     """Reserve newly available stock for backordered lines, first due first; returns the
     number of lines that got something."""
+    held = locking.lock_commitments(uow.conn, org_id, [(i, warehouse_id) for i in item_ids])
+    # Read after the lock: a concurrent fill of the same lines has committed by now.
     rows = sales.backorders(uow.conn, org_id, item_ids, warehouse_id)
-    got = reserve(uow, org_id, [Need(r.id, r.item_id, warehouse_id, int(r.qty)) for r in rows])
+    needs = [Need(r.id, r.item_id, warehouse_id, int(r.qty)) for r in rows]
+    got = _allocate(uow, org_id, needs, held)
     return sum(1 for v in got.values() if v)
 
 

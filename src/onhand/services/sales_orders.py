@@ -202,34 +202,48 @@ def create_in(uow: UnitOfWork, actor: Actor, data: SoCreate, number: str) -> str
     )
     made = sales.lines_of(conn, org, [so_id])
     availability.reserve(
-        uow, org, [Need(r.id, r.item_id, r.warehouse_id, r.qty_ordered) for r in made]
+        uow,
+        org,
+        [Need(r.id, r.item_id, r.warehouse_id, r.qty_ordered) for r in made],
+        queue_first=availability.backorders_first(uow, org, wh.id),
     )
     audit(uow, actor, "sales_order", so_id, "create", number=number, lines=len(rows))
     return number
 
 
 def reallocate(db: Database, actor: Actor, number: str) -> dict[str, Any]:
-    """Reserve what is available now for the order's backordered lines."""
+    """Reserve what is available now for the order's backordered lines; with backorders first
+    (the default), by running the items' queue, so earlier backorders keep their turn."""
     actor.require(Permission.MANAGE_SALES)
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         so = order_row(uow, actor, number)
         if SoStatus(so.status) not in ACTIVE:
             raise Conflict(f"sales order {number} is {so.status}", code=f"so_{so.status}")
-        lines = sales.lines_of(uow.conn, actor.org_id, [so.id])
-        needs = [
-            Need(r.id, r.item_id, r.warehouse_id, qty(r).backordered)
-            for r in lines
-            if qty(r).backordered > 0
-        ]
-        got = availability.reserve(uow, actor.org_id, needs)
+        org, wh = actor.org_id, so.warehouse_id
+        lines = sales.lines_of(uow.conn, org, [so.id])
+        items = sorted({r.item_id for r in lines if qty(r).backordered > 0})
+        if availability.backorders_first(uow, org, wh):
+            # Run the item's queue: earlier backorders keep their turn, this order gets its own.
+            served = availability.fill_backorders(uow, org, items, wh)
+        else:
+            locking.lock_commitments(uow.conn, org, [(i, wh) for i in items])
+            # Read again under the lock: what the lines still need cannot change under us.
+            lines = sales.lines_of(uow.conn, org, [so.id])
+            needs = [
+                Need(r.id, r.item_id, wh, qty(r).backordered)
+                for r in lines
+                if qty(r).backordered > 0
+            ]
+            got = availability.reserve(uow, org, needs)
+            served = sum(1 for v in got.values() if v)
         audit(
             uow,
             actor,
             "sales_order",
             so.id,
             "reallocate",
-            reserved_lines=sum(1 for v in got.values() if v),
+            served_lines=served,
         )
         return order_out(uow, order_row(uow, actor, number))
 
@@ -237,7 +251,8 @@ def reallocate(db: Database, actor: Actor, number: str) -> dict[str, Any]:
 
 
 def cancel_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
-    """Cancel what is not shipped yet, releasing its reservations."""
+    """Cancel what is not shipped yet, releasing its reservations; with backorders first,
+    what it released goes to the backorders of those items at once."""
     actor.require(Permission.MANAGE_SALES)
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
@@ -262,10 +277,15 @@ def cancel_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
         for t in tasks:
             if t.status == "open":
                 picking.update_task(conn, org, t.id, status="cancelled")
+        freed: set[int] = set()
         for r in sales.lines_of(conn, org, [so.id]):  # as they are now that we hold the locks
             q = qty(r)
             availability.release(uow, org, r, q.reserved)
             sales.change_line(conn, org, r.id, qty_cancelled=q.open)
+            if q.reserved:
+                freed.add(r.item_id)
+        if freed and availability.backorders_first(uow, org, so.warehouse_id):
+            availability.fill_backorders(uow, org, sorted(freed), so.warehouse_id)
         refresh_status(uow, actor, so.id)
         audit(uow, actor, "sales_order", so.id, "cancel")
         return order_out(uow, order_row(uow, actor, number))
