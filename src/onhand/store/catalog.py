@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Row,
+    String,
     bindparam,
     delete,
     exists,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 
 from onhand.domain.items import ItemRef, Tracking
-from onhand.store.fastsql import Prepared
+from onhand.store.fastsql import Prepared, list_param, one_of
 from onhand.store.locking import chunks, dialect_insert
 from onhand.store.tables import balances, item_barcodes, items, locations, lots, movements, serials
 
@@ -53,8 +54,10 @@ _item_by_sku = Prepared(
         items.c.org_id == bindparam("o"), items.c.sku == bindparam("s")
     )
 )
-_items_by_sku = select(*_ref_cols).where(
-    items.c.org_id == bindparam("o"), items.c.sku.in_(bindparam("skus", expanding=True))
+_items_by_sku = Prepared(
+    lambda dialect: select(*_ref_cols).where(
+        items.c.org_id == bindparam("o"), one_of(dialect, items.c.sku, "skus", String())
+    )
 )
 
 
@@ -67,9 +70,8 @@ def item_refs_by_sku(conn: Connection, org_id: int, skus: Sequence[str]) -> dict
             if row is not None:
                 found[row[1]] = _ref(row)
         return found
-    for part in chunks(wanted):
-        rows = conn.execute(_items_by_sku, {"o": org_id, "skus": list(part)})
-        found.update((r[1], _ref(r)) for r in rows)
+    rows = _items_by_sku.all(conn, {"o": org_id, "skus": list_param(conn, wanted)})
+    found.update((r[1], _ref(r)) for r in rows)
     return found
 
 

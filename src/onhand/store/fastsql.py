@@ -9,17 +9,21 @@ driver errors are raised as SQLAlchemy's exceptions, so callers handle them as b
 
 from __future__ import annotations
 
+import json
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import TypeEngine
 
 
 class _Compiled:
-    __slots__ = ("defaults", "dialect", "names", "processors", "sql")
+    __slots__ = ("defaults", "dialect", "names", "processors", "results", "sql")
 
     def __init__(self, stmt: Any, conn: Connection) -> None:
         dialect = conn.dialect
@@ -38,6 +42,13 @@ class _Compiled:
                 self.processors[name] = proc
             if not bind.required:
                 self.defaults[name] = bind.effective_value
+        # Result converters by column position (dates stored as text on SQLite, say); None when
+        # the driver's values are already right.
+        results = [
+            col.type._cached_result_processor(dialect, None)
+            for col in getattr(compiled, "_result_columns", ())
+        ]
+        self.results: list[Any] | None = results if any(results) else None
 
     def params(self, values: Mapping[str, Any]) -> Any:
         if self.defaults:
@@ -119,6 +130,22 @@ class Prepared:
     def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
         return list(self.execute(conn, values).fetchall())
 
+    def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """All rows as tuples, their values converted as SQLAlchemy would (dates, booleans)."""
+        c = self._for(conn)
+        fetched = self.execute(conn, values).fetchall()
+        if c.results is None:
+            return [tuple(r) for r in fetched]
+        procs = list(enumerate(c.results))
+        out = []
+        for r in fetched:
+            row = list(r)
+            for i, proc in procs:
+                if proc is not None and row[i] is not None:
+                    row[i] = proc(row[i])
+            out.append(tuple(row))
+        return out
+
     def executemany_rows(
         self, conn: Connection, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
     ) -> int:
@@ -167,6 +194,22 @@ class Prepared:
         except c.dialect.loaded_dbapi.Error as exc:
             raise _wrap(c, params, exc) from exc
         return int(cursor.rowcount)
+
+
+def one_of(dialect: str, column: Any, name: str, element: TypeEngine[Any]) -> ColumnElement[bool]:
+    """``column`` is in the list bound to ``name`` (give it ``list_param``): one parameter,
+    whatever the list's length (a JSON array on SQLite, an array on PostgreSQL), so that one
+    prepared statement serves every list, without SQLAlchemy expanding it at each call."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(element)))
+    values = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def list_param(conn: Connection, values: Iterable[Any]) -> Any:
+    """The value of a ``one_of`` parameter for this connection's database."""
+    listed = list(values)
+    return listed if conn.dialect.name == "postgresql" else json.dumps(listed)
 
 
 def _wrap(c: _Compiled, params: Any, exc: Exception) -> BaseException:

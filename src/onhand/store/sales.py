@@ -4,13 +4,15 @@ warehouse (the figures available-to-promise is computed from)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Row,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -19,6 +21,7 @@ from sqlalchemy import (
 )
 
 from onhand.domain.locations import subtree_bounds
+from onhand.store.fastsql import Prepared, list_param, one_of
 from onhand.store.tables import (
     balances,
     commitments,
@@ -33,11 +36,16 @@ from onhand.store.tables import (
     warehouse_settings,
 )
 
+_held_paths = Prepared(
+    lambda _: select(locations.c.path).where(
+        locations.c.org_id == bindparam("org"), locations.c.on_hold.is_(True)
+    )
+)
+
 
 def held_paths(conn: Connection, org_id: int) -> list[str]:
     """Paths of the organisation's held locations (usually none or a few)."""
-    q = select(locations.c.path).where(locations.c.org_id == org_id, locations.c.on_hold.is_(True))
-    return [r[0] for r in conn.execute(q)]
+    return [r[0] for r in _held_paths.all(conn, {"org": org_id})]
 
 
 def outside(paths: Sequence[str], loc: Any = locations) -> list[Any]:
@@ -50,6 +58,68 @@ def outside(paths: Sequence[str], loc: Any = locations) -> list[Any]:
     return out
 
 
+class Expected(NamedTuple):
+    """An open purchase order line: when it is due (None: not dated) and what is still open."""
+
+    item_id: int
+    due: date | None
+    qty: int
+    ordered_at: datetime | None
+    lead_time_days: int
+
+
+class Backorder(NamedTuple):
+    """An open order line's quantity not covered by reservations."""
+
+    id: int
+    so_id: int
+    item_id: int
+    due: date | None
+    qty: int
+
+
+def _available_now_stmt(held: int) -> Prepared:
+    def build(dialect: str) -> Any:
+        unheld = [
+            ~or_(
+                locations.c.path == bindparam(f"h{i}"),
+                and_(
+                    locations.c.path >= bindparam(f"hlo{i}"),
+                    locations.c.path < bindparam(f"hhi{i}"),
+                ),
+            )
+            for i in range(held)
+        ]
+        return (
+            select(balances.c.item_id, func.sum(balances.c.qty))
+            .select_from(
+                balances.join(locations, locations.c.id == balances.c.location_id).outerjoin(
+                    lots, lots.c.id == balances.c.lot_id
+                )
+            )
+            .where(
+                balances.c.org_id == bindparam("org"),
+                one_of(dialect, balances.c.item_id, "ids", Integer()),
+                locations.c.warehouse_id == bindparam("wh"),
+                locations.c.kind == "internal",
+                *unheld,
+                or_(
+                    lots.c.id.is_(None),
+                    and_(
+                        lots.c.on_hold.is_(False),
+                        or_(lots.c.expiry_date.is_(None), lots.c.expiry_date >= bindparam("today")),
+                    ),
+                ),
+            )
+            .group_by(balances.c.item_id)
+        )
+
+    return Prepared(build)
+
+
+_available_now: dict[int, Prepared] = {}
+
+
 def available_now(
     conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int, today: date
 ) -> dict[int, int]:
@@ -57,49 +127,42 @@ def available_now(
     held locations, in lots neither held nor expired before ``today``."""
     if not item_ids:
         return {}
-    q = (
-        select(balances.c.item_id, func.sum(balances.c.qty))
-        .select_from(
-            balances.join(locations, locations.c.id == balances.c.location_id).outerjoin(
-                lots, lots.c.id == balances.c.lot_id
-            )
-        )
-        .where(
-            balances.c.org_id == org_id,
-            balances.c.item_id.in_(list(item_ids)),
-            locations.c.warehouse_id == warehouse_id,
-            locations.c.kind == "internal",
-            *outside(held_paths(conn, org_id)),
-            or_(
-                lots.c.id.is_(None),
-                and_(
-                    lots.c.on_hold.is_(False),
-                    or_(lots.c.expiry_date.is_(None), lots.c.expiry_date >= today),
-                ),
-            ),
-        )
-        .group_by(balances.c.item_id)
+    paths = held_paths(conn, org_id)
+    stmt = _available_now.get(len(paths))
+    if stmt is None:
+        stmt = _available_now[len(paths)] = _available_now_stmt(len(paths))
+    values: dict[str, Any] = {
+        "org": org_id,
+        "ids": list_param(conn, item_ids),
+        "wh": warehouse_id,
+        "today": today,
+    }
+    for i, path in enumerate(paths):
+        values[f"h{i}"] = path
+        values[f"hlo{i}"], values[f"hhi{i}"] = subtree_bounds(path)
+    return {r[0]: int(r[1]) for r in stmt.rows(conn, values)}
+
+
+_reserved = Prepared(
+    lambda dialect: select(commitments.c.item_id, commitments.c.reserved).where(
+        commitments.c.org_id == bindparam("org"),
+        commitments.c.warehouse_id == bindparam("wh"),
+        one_of(dialect, commitments.c.item_id, "ids", Integer()),
     )
-    return {r[0]: int(r[1]) for r in conn.execute(q)}
+)
 
 
 def reserved(
     conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int
 ) -> dict[int, int]:
-    q = select(commitments.c.item_id, commitments.c.reserved).where(
-        commitments.c.org_id == org_id,
-        commitments.c.warehouse_id == warehouse_id,
-        commitments.c.item_id.in_(list(item_ids)),
-    )
-    return {r[0]: int(r[1]) for r in conn.execute(q)}
+    """What is reserved of each item in a warehouse (items with nothing reserved are absent)."""
+    values = {"org": org_id, "wh": warehouse_id, "ids": list_param(conn, item_ids)}
+    return {r[0]: int(r[1]) for r in _reserved.rows(conn, values)}
 
 
-def expected_receipts(
-    conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int
-) -> list[Row[Any]]:
-    """Open purchase order lines (item_id, due date or None, open qty, ordered_at, lead days)."""
+def _expected_stmt(dialect: str) -> Any:
     pol, po = purchase_order_lines, purchase_orders
-    q = (
+    return (
         select(
             pol.c.item_id,
             func.coalesce(pol.c.expected_date, po.c.expected_date).label("due"),
@@ -110,15 +173,26 @@ def expected_receipts(
         .join(po, po.c.id == pol.c.po_id)
         .join(suppliers, suppliers.c.id == po.c.supplier_id)
         .where(
-            pol.c.org_id == org_id,
-            pol.c.item_id.in_(list(item_ids)),
-            po.c.warehouse_id == warehouse_id,
-            po.c.status.in_(["ordered", "partially_received"]),
+            pol.c.org_id == bindparam("org"),
+            one_of(dialect, pol.c.item_id, "ids", Integer()),
+            po.c.warehouse_id == bindparam("wh"),
+            # Not IN (...): a prepared statement cannot take SQLAlchemy's expanded lists.
+            or_(po.c.status == "ordered", po.c.status == "partially_received"),
             pol.c.closed.is_(False),
             pol.c.qty_received < pol.c.qty_ordered,
         )
     )
-    return list(conn.execute(q))
+
+
+_expected = Prepared(_expected_stmt)
+
+
+def expected_receipts(
+    conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int
+) -> list[Expected]:
+    """Open purchase order lines of these items into a warehouse."""
+    values = {"org": org_id, "wh": warehouse_id, "ids": list_param(conn, item_ids)}
+    return [Expected._make(r) for r in _expected.rows(conn, values)]
 
 
 _line_due = func.coalesce(sales_order_lines.c.requested_date, sales_orders.c.requested_date)
@@ -129,12 +203,8 @@ _backordered = (
     - sales_order_lines.c.qty_reserved
 )
 
-
-def backorders(
-    conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int
-) -> list[Row[Any]]:
-    """Open order lines not covered by reservations, first due first (then oldest order)."""
-    q = (
+_backorders = Prepared(
+    lambda dialect: (
         select(
             sales_order_lines.c.id,
             sales_order_lines.c.so_id,
@@ -144,15 +214,25 @@ def backorders(
         )
         .join(sales_orders, sales_orders.c.id == sales_order_lines.c.so_id)
         .where(
-            sales_order_lines.c.org_id == org_id,
-            sales_order_lines.c.item_id.in_(list(item_ids)),
-            sales_order_lines.c.warehouse_id == warehouse_id,
-            sales_orders.c.status.in_(["open", "partially_shipped"]),
+            sales_order_lines.c.org_id == bindparam("org"),
+            one_of(dialect, sales_order_lines.c.item_id, "ids", Integer()),
+            sales_order_lines.c.warehouse_id == bindparam("wh"),
+            or_(sales_orders.c.status == "open", sales_orders.c.status == "partially_shipped"),
             _backordered > 0,
         )
         .order_by(_line_due.is_(None), _line_due, sales_orders.c.id, sales_order_lines.c.line_no)
     )
-    return list(conn.execute(q))
+)
+
+
+def backorders(
+    conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int
+) -> list[Backorder]:
+    """Open order lines not covered by reservations, first due first (then oldest order)."""
+    if not item_ids:
+        return []
+    values = {"org": org_id, "wh": warehouse_id, "ids": list_param(conn, item_ids)}
+    return [Backorder._make(r) for r in _backorders.rows(conn, values)]
 
 
 # --- documents ------------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy import Connection, Integer, Row, and_, bindparam, insert, or_, select, update
 
+from onhand.store.fastsql import Prepared, list_param, one_of
 from onhand.store.tables import items, locations, transfer_lines, transfers
 
 _src, _dst, _via = locations.alias("src"), locations.alias("dst"), locations.alias("via")
@@ -64,13 +66,18 @@ def lines_of(conn: Connection, org_id: int, transfer_id: int) -> list[Row[Any]]:
     )
 
 
-def inbound(
-    conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int
-) -> list[Row[Any]]:
-    """Quantities planned or on their way into a warehouse: (item_id, due, qty). A planned
-    transfer inside the warehouse brings nothing new: its stock is still on hand there."""
+class Inbound(NamedTuple):
+    """Stock planned or on its way into a warehouse, due on its expected arrival (or None)."""
+
+    item_id: int
+    due: date | None
+    qty: int
+
+
+def _inbound_stmt(dialect: str) -> Any:
     src = locations.alias("src")
-    q = (
+    wh = bindparam("wh")
+    return (
         select(
             transfer_lines.c.item_id,
             transfers.c.expected_arrival.label("due"),
@@ -79,13 +86,24 @@ def inbound(
         .join(transfers, transfers.c.id == transfer_lines.c.transfer_id)
         .join(src, src.c.id == transfers.c.from_location_id)
         .where(
-            transfer_lines.c.org_id == org_id,
-            transfer_lines.c.item_id.in_(list(item_ids)),
-            transfers.c.to_warehouse_id == warehouse_id,
+            transfer_lines.c.org_id == bindparam("org"),
+            one_of(dialect, transfer_lines.c.item_id, "ids", Integer()),
+            transfers.c.to_warehouse_id == wh,
             or_(
                 transfers.c.status == "in_transit",
-                and_(transfers.c.status == "planned", src.c.warehouse_id != warehouse_id),
+                and_(transfers.c.status == "planned", src.c.warehouse_id != wh),
             ),
         )
     )
-    return list(conn.execute(q))
+
+
+_inbound = Prepared(_inbound_stmt)
+
+
+def inbound(
+    conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int
+) -> list[Inbound]:
+    """Quantities planned or on their way into a warehouse. A planned transfer inside the
+    warehouse brings nothing new: its stock is still on hand there."""
+    values = {"org": org_id, "wh": warehouse_id, "ids": list_param(conn, item_ids)}
+    return [Inbound._make(r) for r in _inbound.rows(conn, values)]
