@@ -207,6 +207,13 @@ def revoke_token(conn: Connection, org_id: int, token_id: int, now: datetime) ->
     )
 
 
+_insert_audit = Prepared(
+    lambda _: insert(audit_events).values(
+        {c.name: bindparam(c.name) for c in audit_events.c if c.name != "id"}
+    )
+)
+
+
 def record_audit(
     conn: Connection,
     *,
@@ -218,16 +225,17 @@ def record_audit(
     entity_id: str | int,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    conn.execute(
-        insert(audit_events).values(
-            org_id=org_id,
-            actor_id=actor_id,
-            at=at,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            detail=json.dumps(detail, default=str, sort_keys=True) if detail else None,
-        )
+    _insert_audit.execute(
+        conn,
+        {
+            "org_id": org_id,
+            "actor_id": actor_id,
+            "at": at,
+            "action": action,
+            "entity": entity,
+            "entity_id": str(entity_id),
+            "detail": json.dumps(detail, default=str, sort_keys=True) if detail else None,
+        },
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import operator
+from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.types import TypeEngine
 
 
 class _Compiled:
-    __slots__ = ("defaults", "dialect", "names", "processors", "results", "sql")
+    __slots__ = ("defaults", "dialect", "names", "processors", "record", "results", "sql")
 
     def __init__(self, stmt: Any, conn: Connection) -> None:
         dialect = conn.dialect
@@ -49,6 +50,9 @@ class _Compiled:
             for col in getattr(compiled, "_result_columns", ())
         ]
         self.results: list[Any] | None = results if any(results) else None
+        keys = [col.keyname for col in getattr(compiled, "_result_columns", ())]
+        # Rows read by name, as SQLAlchemy's Row is (``row.qty``), for statements that return.
+        self.record: Any = namedtuple("Record", keys, rename=True) if keys else None
 
     def params(self, values: Mapping[str, Any]) -> Any:
         if self.defaults:
@@ -136,15 +140,25 @@ class Prepared:
         fetched = self.execute(conn, values).fetchall()
         if c.results is None:
             return [tuple(r) for r in fetched]
-        procs = list(enumerate(c.results))
+        procs = [(i, p) for i, p in enumerate(c.results) if p is not None]
         out = []
         for r in fetched:
             row = list(r)
             for i, proc in procs:
-                if proc is not None and row[i] is not None:
+                if row[i] is not None:
                     row[i] = proc(row[i])
             out.append(tuple(row))
         return out
+
+    def records(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """All rows as named tuples (``row.qty``), values converted as by ``rows``."""
+        make = self._for(conn).record._make
+        return [make(r) for r in self.rows(conn, values)]
+
+    def record(self, conn: Connection, values: Mapping[str, Any]) -> Any:
+        """The first row as a named tuple, or None."""
+        found = self.records(conn, values)
+        return found[0] if found else None
 
     def executemany_rows(
         self, conn: Connection, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
@@ -204,6 +218,22 @@ def one_of(dialect: str, column: Any, name: str, element: TypeEngine[Any]) -> Co
         return column == any_(bindparam(name, type_=ARRAY(element)))
     values = func.json_each(bindparam(name, type_=String)).table_valued("value")
     return column.in_(select(values.c.value))
+
+
+def insert_defaults(table: Any) -> dict[str, Any]:
+    """Values for the columns an INSERT of every column but ``id`` leaves out: the column's
+    scalar default (Python-side, or a server default that is a plain number), else NULL."""
+    out: dict[str, Any] = {}
+    for c in table.c:
+        if c.name == "id":
+            continue
+        if c.default is not None and getattr(c.default, "is_scalar", False):
+            out[c.name] = c.default.arg
+        elif c.server_default is not None and str(c.server_default.arg).isdigit():
+            out[c.name] = int(str(c.server_default.arg))
+        else:
+            out[c.name] = None
+    return out
 
 
 def list_param(conn: Connection, values: Iterable[Any]) -> Any:

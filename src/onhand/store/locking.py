@@ -364,6 +364,27 @@ def lock_for_change(conn: Connection, table: Any, org_id: int, row_id: int) -> N
         ).all()
 
 
+_add_commitment = Prepared(
+    lambda dialect: (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(commitments)
+        .values(org_id=bindparam("org"), item_id=bindparam("item"), warehouse_id=bindparam("wh"))
+        .values(reserved=0)
+        .on_conflict_do_nothing(index_elements=["org_id", "item_id", "warehouse_id"])
+    )
+)
+_lock_commitment = Prepared(
+    lambda _: (
+        select(commitments.c.reserved)
+        .where(
+            commitments.c.org_id == bindparam("org"),
+            commitments.c.item_id == bindparam("item"),
+            commitments.c.warehouse_id == bindparam("wh"),
+        )
+        .with_for_update()
+    )
+)
+
+
 def lock_commitments(
     conn: Connection, org_id: int, keys: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], int]:
@@ -372,6 +393,12 @@ def lock_commitments(
     wanted = sorted(set(keys))
     if not wanted:
         return {}
+    if len(wanted) == 1:  # the common case, one item: two prepared statements
+        item_id, warehouse_id = wanted[0]
+        values = {"org": org_id, "item": item_id, "wh": warehouse_id}
+        _add_commitment.execute(conn, values)
+        row = _lock_commitment.first(conn, values)
+        return {(item_id, warehouse_id): int(row[0])}
     ins = dialect_insert(conn, commitments).on_conflict_do_nothing(
         index_elements=["org_id", "item_id", "warehouse_id"]
     )
@@ -393,16 +420,23 @@ def lock_commitments(
     return out
 
 
+_add_reserved = Prepared(
+    lambda _: (
+        update(commitments)
+        .where(
+            commitments.c.org_id == bindparam("org"),
+            commitments.c.item_id == bindparam("item"),
+            commitments.c.warehouse_id == bindparam("wh"),
+        )
+        .values(reserved=commitments.c.reserved + bindparam("delta"))
+    )
+)
+
+
 def add_reserved(
     conn: Connection, org_id: int, item_id: int, warehouse_id: int, delta: int
 ) -> None:
     """Change what is reserved of an item in a warehouse (its row is locked by the caller)."""
-    conn.execute(
-        update(commitments)
-        .where(
-            commitments.c.org_id == org_id,
-            commitments.c.item_id == item_id,
-            commitments.c.warehouse_id == warehouse_id,
-        )
-        .values(reserved=commitments.c.reserved + delta)
+    _add_reserved.execute(
+        conn, {"org": org_id, "item": item_id, "wh": warehouse_id, "delta": delta}
     )

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from onhand.domain.locations import subtree_bounds
-from onhand.store.fastsql import Prepared, list_param, one_of
+from onhand.store.fastsql import Prepared, insert_defaults, list_param, one_of
 from onhand.store.tables import (
     balances,
     commitments,
@@ -243,25 +243,53 @@ _so_query = select(sales_orders, _wh.c.path.label("warehouse")).join(
 )
 
 
+def _insert_all(table: Any) -> Prepared:
+    """INSERT of every column but the id, returning the id."""
+    return Prepared(
+        lambda _: (
+            insert(table)
+            .values({c.name: bindparam(c.name) for c in table.c if c.name != "id"})
+            .returning(table.c.id)
+        )
+    )
+
+
+_insert_order = _insert_all(sales_orders)
+_insert_lines = Prepared(
+    lambda _: insert(sales_order_lines).values(
+        {c.name: bindparam(c.name) for c in sales_order_lines.c if c.name != "id"}
+    )
+)
+_order_by_number = Prepared(
+    lambda _: _so_query.where(
+        sales_orders.c.org_id == bindparam("org"), sales_orders.c.number == bindparam("number")
+    )
+)
+_order_by_id = Prepared(
+    lambda _: _so_query.where(
+        sales_orders.c.org_id == bindparam("org"), sales_orders.c.id == bindparam("id")
+    )
+)
+_ORDER_DEFAULTS = insert_defaults(sales_orders)
+_LINE_DEFAULTS = insert_defaults(sales_order_lines)
+
+
 def insert_order(conn: Connection, values: dict[str, Any]) -> int:
-    return int(conn.execute(insert(sales_orders).values(**values)).inserted_primary_key[0])
+    """A new order's row (columns not given take their defaults); returns its id."""
+    return int(_insert_order.first(conn, _ORDER_DEFAULTS | values)[0])
 
 
 def insert_lines(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        conn.execute(insert(sales_order_lines), rows)
+    """An order's lines (columns not given take their defaults)."""
+    _insert_lines.executemany(conn, [_LINE_DEFAULTS | row for row in rows])
 
 
-def order_by_number(conn: Connection, org_id: int, number: str) -> Row[Any] | None:
-    return conn.execute(
-        _so_query.where(sales_orders.c.org_id == org_id, sales_orders.c.number == number)
-    ).first()
+def order_by_number(conn: Connection, org_id: int, number: str) -> Any | None:
+    return _order_by_number.record(conn, {"org": org_id, "number": number})
 
 
-def order_by_id(conn: Connection, org_id: int, so_id: int) -> Row[Any] | None:
-    return conn.execute(
-        _so_query.where(sales_orders.c.org_id == org_id, sales_orders.c.id == so_id)
-    ).first()
+def order_by_id(conn: Connection, org_id: int, so_id: int) -> Any | None:
+    return _order_by_id.record(conn, {"org": org_id, "id": so_id})
 
 
 def list_orders(
@@ -281,38 +309,64 @@ def update_order(conn: Connection, org_id: int, so_id: int, **values: Any) -> No
     )
 
 
-def lines_of(conn: Connection, org_id: int, so_ids: Sequence[int]) -> list[Row[Any]]:
-    return list(
-        conn.execute(
-            select(sales_order_lines, items.c.sku, items.c.precision, items.c.uom)
-            .join(items, items.c.id == sales_order_lines.c.item_id)
+_lines_of = Prepared(
+    lambda dialect: (
+        select(sales_order_lines, items.c.sku, items.c.precision, items.c.uom)
+        .join(items, items.c.id == sales_order_lines.c.item_id)
+        .where(
+            sales_order_lines.c.org_id == bindparam("org"),
+            one_of(dialect, sales_order_lines.c.so_id, "ids", Integer()),
+        )
+        .order_by(sales_order_lines.c.so_id, sales_order_lines.c.line_no)
+    )
+)
+
+
+def lines_of(conn: Connection, org_id: int, so_ids: Sequence[int]) -> list[Any]:
+    """The lines of orders, with their item's SKU, precision and unit, in order."""
+    return _lines_of.records(conn, {"org": org_id, "ids": list_param(conn, so_ids)})
+
+
+def _change_line_stmt(columns: tuple[str, ...]) -> Prepared:
+    return Prepared(
+        lambda _: (
+            update(sales_order_lines)
             .where(
-                sales_order_lines.c.org_id == org_id,
-                sales_order_lines.c.so_id.in_(list(so_ids)),
+                sales_order_lines.c.org_id == bindparam("org"),
+                sales_order_lines.c.id == bindparam("line"),
             )
-            .order_by(sales_order_lines.c.so_id, sales_order_lines.c.line_no)
+            .values({k: getattr(sales_order_lines.c, k) + bindparam(f"d_{k}") for k in columns})
         )
     )
 
 
+_change_line: dict[tuple[str, ...], Prepared] = {}
+
+
 def change_line(conn: Connection, org_id: int, line_id: int, **deltas: int) -> None:
     """Add ``deltas`` (qty_reserved=..., qty_shipped=..., qty_cancelled=...) to a line."""
-    conn.execute(
-        update(sales_order_lines)
-        .where(sales_order_lines.c.org_id == org_id, sales_order_lines.c.id == line_id)
-        .values({k: getattr(sales_order_lines.c, k) + v for k, v in deltas.items()})
-    )
+    columns = tuple(sorted(deltas))
+    stmt = _change_line.get(columns)
+    if stmt is None:
+        stmt = _change_line[columns] = _change_line_stmt(columns)
+    stmt.execute(conn, {"org": org_id, "line": line_id, **{f"d_{k}": deltas[k] for k in columns}})
 
 
 # --- warehouse settings ---------------------------------------------------------------------
 
 
-def settings_of(conn: Connection, org_id: int, warehouse_ids: Sequence[int]) -> dict[int, Row[Any]]:
-    q = select(warehouse_settings).where(
-        warehouse_settings.c.org_id == org_id,
-        warehouse_settings.c.warehouse_id.in_(list(warehouse_ids)),
+_settings_of = Prepared(
+    lambda dialect: select(warehouse_settings).where(
+        warehouse_settings.c.org_id == bindparam("org"),
+        one_of(dialect, warehouse_settings.c.warehouse_id, "ids", Integer()),
     )
-    return {r.warehouse_id: r for r in conn.execute(q)}
+)
+
+
+def settings_of(conn: Connection, org_id: int, warehouse_ids: Sequence[int]) -> dict[int, Any]:
+    """The settings rows of warehouses that have them."""
+    values = {"org": org_id, "ids": list_param(conn, warehouse_ids)}
+    return {r.warehouse_id: r for r in _settings_of.records(conn, values)}
 
 
 def save_settings(conn: Connection, org_id: int, warehouse_id: int, **values: Any) -> None:

@@ -97,10 +97,16 @@ def update_location(
     )
 
 
-def location_by_path(conn: Connection, org_id: int, path: str) -> Row[Any] | None:
-    return conn.execute(
-        select(locations).where(locations.c.org_id == org_id, locations.c.path == path)
-    ).first()
+_location_row_by_path = Prepared(
+    lambda _: select(locations).where(
+        locations.c.org_id == bindparam("org"), locations.c.path == bindparam("path")
+    )
+)
+
+
+def location_by_path(conn: Connection, org_id: int, path: str) -> Any | None:
+    """The location at a path (a named row), or None."""
+    return _location_row_by_path.record(conn, {"org": org_id, "path": path})
 
 
 def location_by_id(conn: Connection, org_id: int, location_id: int) -> Row[Any] | None:
