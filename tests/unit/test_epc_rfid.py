@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onhand.domain.epc import PARTITIONS, EpcError, decode_sgtin96
+from onhand.domain.epc import PARTITIONS, EpcError, decode_sgtin96, encode_sgtin96
 from onhand.domain.gs1 import check_digit
 from onhand.domain.rfid import BookLine, TagRead, reconcile, serial_key
 
@@ -44,17 +44,6 @@ def test_bad_epcs_are_refused_with_a_code(epc: str, code: str) -> None:
     assert info.value.code == code
 
 
-def _encode(filter_value: int, partition: int, company: int, item_ref: int, serial: int) -> str:
-    cp_bits, _, ir_bits, _ = PARTITIONS[partition]
-    value = 0x30
-    value = (value << 3) | filter_value
-    value = (value << 3) | partition
-    value = (value << cp_bits) | company
-    value = (value << ir_bits) | item_ref
-    value = (value << 38) | serial
-    return f"{value:024X}"
-
-
 @given(st.data())
 def test_encoding_any_valid_sgtin_decodes_back(data: st.DataObject) -> None:
     partition = data.draw(st.integers(0, 6))
@@ -62,12 +51,27 @@ def test_encoding_any_valid_sgtin_decodes_back(data: st.DataObject) -> None:
     company = data.draw(st.integers(0, 10**cp_digits - 1))
     item_ref = data.draw(st.integers(0, 10**ir_digits - 1))
     serial = data.draw(st.integers(0, 2**38 - 1))
-    tag = decode_sgtin96(_encode(1, partition, company, item_ref, serial))
     ir = str(item_ref).zfill(ir_digits)
     body = ir[0] + str(company).zfill(cp_digits) + ir[1:]
-    assert tag.gtin == body + str(check_digit(body))
-    assert len(tag.gtin) == 14
+    gtin = body + str(check_digit(body))
+    tag = decode_sgtin96(encode_sgtin96(gtin, serial, company_prefix_length=cp_digits))
+    assert tag.gtin == gtin
+    assert (tag.company_prefix, tag.item_reference) == (str(company).zfill(cp_digits), ir)
     assert tag.serial == str(serial)
+
+
+def test_encoding_the_worked_example_gives_the_standards_hex() -> None:
+    assert encode_sgtin96("80614141123458", 6789, filter_value=3) == "3074257BF7194E4000001A85"
+
+
+@pytest.mark.parametrize(
+    ("gtin", "serial", "length"),
+    [("8061414112345", 1, 7), ("80614141123458", -1, 7), ("80614141123458", 2**38, 7),
+     ("80614141123458", 1, 5), ("80614141123458", 1, 13)],
+)  # fmt: skip
+def test_what_cannot_be_an_sgtin_96_is_refused(gtin: str, serial: int, length: int) -> None:
+    with pytest.raises(EpcError):
+        encode_sgtin96(gtin, serial, company_prefix_length=length)
 
 
 # Reconciliation ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from onhand.api.routes import (
     purchasing,
     put_away,
     sales,
+    scanning,
     stock,
 )
 from onhand.store.unit_of_work import Database
@@ -48,6 +49,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         sales,
         moves,
         channel_sales,
+        scanning,
         exceptions,
         admin,
     ):

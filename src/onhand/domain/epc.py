@@ -96,3 +96,27 @@ def decode_sgtin96(epc: str) -> Sgtin:
         serial=str(serial),
         gtin=body + str(check_digit(body)),
     )
+
+
+def encode_sgtin96(
+    gtin: str, serial: int, *, company_prefix_length: int = 7, filter_value: int = 1
+) -> str:
+    """The SGTIN-96 (hex) of a GTIN-14 and a numeric serial; the GS1 company prefix length
+    (6 to 12 digits) decides the partition. The inverse of ``decode_sgtin96``."""
+    partition = next(
+        (p for p, (_, digits, _, _) in PARTITIONS.items() if digits == company_prefix_length),
+        None,
+    )
+    if partition is None or len(gtin) != 14 or not gtin.isdigit():
+        raise EpcError(
+            "an SGTIN-96 needs a GTIN-14 and a company prefix of 6 to 12 digits",
+            code="epc_invalid",
+        )
+    if not 0 <= serial < 1 << 38 or not 0 <= filter_value <= 7:
+        raise EpcError("an SGTIN-96 serial is 0 to 2^38 - 1", code="epc_invalid")
+    cp_bits, _, ir_bits, _ = PARTITIONS[partition]
+    company = int(gtin[1 : 1 + company_prefix_length])
+    item_ref = int(gtin[0] + gtin[1 + company_prefix_length : 13])
+    value = (SGTIN_96_HEADER << 3 | filter_value) << 3 | partition
+    value = ((value << cp_bits | company) << ir_bits | item_ref) << 38 | serial
+    return f"{value:024X}"
