@@ -13,6 +13,7 @@ from onhand.api.routes import (
     channel_sales,
     exceptions,
     items,
+    labels,
     locations,
     movements,
     moves,
@@ -50,6 +51,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         moves,
         channel_sales,
         scanning,
+        labels,
         exceptions,
         admin,
     ):

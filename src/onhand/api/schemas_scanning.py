@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from onhand.api.schemas import PRINTABLE, Exact, In, Path, Qty
+from onhand.api.schemas import PRINTABLE, Code, Exact, Flag, In, Path, Qty
 from onhand.api.schemas_purchasing import ReceiptRead
 from onhand.api.schemas_sales import PickListRead
 
@@ -169,3 +169,25 @@ class ScanMoveRead(BaseModel):
     posting_id: int
     movement_ids: list[int]
     replayed: bool
+
+
+class LabelCreate(In):
+    kind: Literal["item", "location", "lot"]
+    sku: Code | None = None
+    path: Path | None = None
+    lot: Code | None = None
+
+
+class LayoutSet(In):
+    page: Literal["A4", "letter"] = "A4"
+    columns: Annotated[int, Field(ge=1, le=6)] = 3
+    rows: Annotated[int, Field(ge=1, le=20)] = 8
+    margin_mm: Annotated[float, Field(ge=0, le=30)] = 0
+    gap_mm: Annotated[float, Field(ge=0, le=30)] = 0
+    skip: Annotated[int, Field(ge=0, le=119, description="cells already used")] = 0
+    outlines: Flag = False
+
+
+class SheetCreate(In):
+    labels: list[LabelCreate] = Field(min_length=1, max_length=1000)
+    layout: LayoutSet = Field(default_factory=LayoutSet)
