@@ -10,6 +10,8 @@ import cairosvg
 import pypdfium2
 import pytest
 import zxingcpp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from onhand.domain.epc import encode_sgtin96
@@ -251,3 +253,58 @@ def test_a_lot_label_needs_a_gtin(shop: Tenant) -> None:
     shop.item("SALT", tracking="lot")
     shop.move("SALT", "@supplier", "WH1/A/01", "5", lot="S1")
     assert_problem(shop.http.get("/labels/lots/SALT/S1.svg"), 422, "no_gtin")
+
+
+# --- never a 500 ----------------------------------------------------------------------------
+
+SCAN_TEXT = st.text(
+    alphabet=st.sampled_from([*"0123456789()]CdQe1AZaz/-\x1d ١", "\x00", "é"]),
+    max_size=40,
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | SCAN_TEXT,
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(
+            ["code", "location", "reads", "po", "item", "quantity", "from", "to", "pick_list",
+             "seq", "labels", "layout", "kind", "sku", "path", "lot", "columns", "skip"]
+        ),
+        children,
+        max_size=5,
+    ),
+    max_leaves=10,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=80,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(code=SCAN_TEXT)
+def test_any_scanned_text_is_answered_without_a_server_error(shop: Tenant, code: str) -> None:
+    r = shop.http.post("/scan/resolve", json={"code": code})
+    assert r.status_code in (200, 404, 409, 422), r.text
+
+
+@settings(
+    max_examples=80,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    route=st.sampled_from(
+        ["/scan/resolve", "/rfid/reads", "/scan/receive", "/scan/pick", "/scan/move",
+         "/labels/sheet.pdf"]
+    ),
+    value=JSON_VALUES,
+)  # fmt: skip
+def test_random_bodies_on_scanning_routes_never_get_a_server_error(
+    shop: Tenant, route: str, value: Any
+) -> None:
+    r = shop.http.post(route, json=value)
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("application/problem+json")

@@ -112,7 +112,7 @@ def _ai_at(prefix: str) -> _Ai | None:
         title=found.data_title,
         fixed=None if found.separator_required else sum(lengths),
         max_length=sum(lengths),
-        pattern=re.compile(found.pattern),
+        pattern=re.compile(found.pattern, re.ASCII),
     )
 
 
