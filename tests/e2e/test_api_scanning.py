@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import cairosvg
+import httpx
 import pypdfium2
 import pytest
 import zxingcpp
@@ -308,3 +309,25 @@ def test_random_bodies_on_scanning_routes_never_get_a_server_error(
     assert r.status_code < 500, r.text
     if r.status_code >= 400:
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_resolve_needs_a_token_before_anything_else(shop: Tenant) -> None:
+    anonymous = httpx.Client(base_url=f"{shop.api.url}/api/v1", timeout=30)
+    assert_problem(anonymous.post("/scan/resolve", json={"code": EAN13}), 401, "missing_token")
+    assert_problem(anonymous.post("/scan/resolve", content=b"{"), 401, "missing_token")
+    bad = httpx.Client(
+        base_url=f"{shop.api.url}/api/v1", headers={"Authorization": "Bearer onh_x"}, timeout=30
+    )
+    assert_problem(bad.post("/scan/resolve", json={"code": 5}), 401, "invalid_token")
+    assert_problem(shop.http.post("/scan/resolve", content=b"{"), 400, "malformed_json")
+    assert_problem(shop.http.post("/scan/resolve", json={"code": "x", "y": 1}), 422,
+                   "validation_error")  # fmt: skip
+
+
+def test_the_openapi_document_describes_the_scan_body(shop: Tenant) -> None:
+    doc = httpx.get(f"{shop.api.url}/openapi.json", timeout=30).json()
+    op = doc["paths"]["/api/v1/scan/resolve"]["post"]
+    ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref == "#/components/schemas/ScanResolve"
+    assert "code" in doc["components"]["schemas"]["ScanResolve"]["properties"]
+    assert "ScanRead" in doc["components"]["schemas"]

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Response, status
+import orjson
+from fastapi import APIRouter, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from onhand.api.deps import DB, CurrentActor, KeyHeader, idempotency_key_of
+from onhand.api.deps import (
+    BEARER_SECURITY,
+    DB,
+    CurrentActor,
+    KeyHeader,
+    bearer_token,
+    idempotency_key_of,
+)
 from onhand.api.schemas_scanning import (
     RfidRead,
     RfidReads,
@@ -19,16 +31,47 @@ from onhand.api.schemas_scanning import (
     ScanReceiveRead,
     ScanResolve,
 )
-from onhand.services import rfid, scan_workflows, scanning
+from onhand.services import accounts, rfid, scan_workflows, scanning
 
 router = APIRouter(tags=["scanning"])
 
 
-@router.post("/scan/resolve", response_model=ScanRead)
-def resolve_scan(body: ScanResolve, db: DB, actor: CurrentActor) -> Any:
+def _decimal_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+# Resolving is the scanners' hot path: like the posting routes it reads the token itself
+# (FastAPI's dependency solving costs more than the token lookup), authenticates in the same
+# read transaction as the lookup, and writes its JSON answer directly.
+@router.post(
+    "/scan/resolve",
+    response_model=ScanRead,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ScanResolve"}}
+            },
+        }
+    }
+    | BEARER_SECURITY,
+)
+async def resolve_scan(request: Request) -> Response:
     """What a scanned barcode names: an item (with lot, expiry, serial, count), a location, or
     an SSCC."""
-    return scanning.resolve(db, actor, body.code)
+    token = bearer_token(request)
+    db = request.app.state.db
+    try:
+        parsed = ScanResolve.model_validate_json(await request.body() or b"null")
+    except ValidationError as exc:
+        await run_in_threadpool(accounts.authenticate, db, token)  # a bad token is a 401 first
+        raise RequestValidationError(
+            [dict(e) | {"loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+    result = await run_in_threadpool(scanning.resolve_for_token, db, token, parsed.code)
+    return Response(orjson.dumps(result, default=_decimal_text), media_type="application/json")
 
 
 @router.post("/rfid/reads", response_model=RfidRead)
