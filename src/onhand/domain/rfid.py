@@ -96,14 +96,14 @@ def reconcile(book: Iterable[BookLine], reads: Iterable[TagRead]) -> Reconciliat
             read_qty[r.sku] += 1
         else:
             key = (r.sku, serial_key(r.serial))
-            line = units.get(key)
-            if line is None:
+            unit = units.get(key)
+            if unit is None:
                 out.unexpected.append(
                     Unexpected(r.epc, r.gtin, r.serial, r.sku, "not_in_book_here")
                 )
             elif key not in seen:
                 seen.add(key)
-                out.matched.append(Matched(r.sku, line.serial or r.serial, line.location, r.epc))
+                out.matched.append(Matched(r.sku, unit.serial or r.serial, unit.location, r.epc))
     out.missing = [line for key, line in units.items() if key not in seen]
     out.counts = [
         ItemCount(sku, book_qty.get(sku, Decimal(0)), Decimal(read_qty.get(sku, 0)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
 import segno
@@ -37,7 +38,7 @@ def modules(symbology: str, data: str) -> Grid:
         qr = segno.make(data, micro=False, error="m")
         return [[bool(v) for v in row] for row in qr.matrix]
     if symbology == GS1_DATAMATRIX:
-        parts: list[object] = []
+        parts: list[Any] = []
         for field in data.split(GS):
             parts += [FNC1, field]
         encoder = DataMatrixEncoder(DataMatrixData(*parts, encoding="ascii"), quiet_zone=0)
@@ -87,7 +88,8 @@ def _fit(value: str, width_mm: float, size_mm: float) -> str:
 def layout_label(label: Label, width: float, height: float) -> tuple[list[Box], list[Text]]:
     """The label's dark rectangles and its texts, in millimetres from its top-left corner."""
     pad = min(2.0, width * 0.04)
-    bars, texts = [], []
+    bars: list[Box] = []
+    texts: list[Text] = []
     # The 2D symbol: a square at the top right, about half the height.
     grid2d = modules(label.matrix.symbology, label.matrix.data)
     n = len(grid2d) + 2 * QUIET_2D

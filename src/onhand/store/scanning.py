@@ -60,14 +60,14 @@ def items_by_barcodes(conn: Connection, org_id: int, codes: Sequence[str]) -> di
     return found
 
 
-def lot_of(conn: Connection, org_id: int, item_id: int, code: str) -> Row[Any] | None:
+def lot_of(conn: Connection, org_id: int, item_id: int, code: str) -> Any:
     q = select(lots.c.id, lots.c.code, lots.c.expiry_date, lots.c.on_hold).where(
         lots.c.org_id == org_id, lots.c.item_id == item_id, lots.c.code == code
     )
     return conn.execute(q).first()
 
 
-def serial_of(conn: Connection, org_id: int, item_id: int, serial: str) -> Row[Any] | None:
+def serial_of(conn: Connection, org_id: int, item_id: int, serial: str) -> Any:
     """The serial and where the book has it now (path and warehouse; None when not in stock)."""
     q = (
         select(serials.c.id, serials.c.serial, locations.c.path, locations.c.warehouse_id)
