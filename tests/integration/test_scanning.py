@@ -129,6 +129,12 @@ def test_bin_labels_resolve_to_locations_by_path_or_unique_code(w: World) -> Non
     assert e.code == "location_ambiguous"
 
 
+def test_a_bin_code_of_digits_that_look_like_a_gtin_still_resolves(w: World) -> None:
+    locations.create_location(w.db, w.actor, code="12345670", parent="WH2")  # a valid EAN-8
+    assert resolve(w, "12345670")["location"]["path"] == "WH2/12345670"
+    assert resolve(w, "WH2/12345670")["kind"] == "location"
+
+
 def test_an_sscc_is_recognised(w: World) -> None:
     got = resolve(w, "(00)106141411234567897(37)4")
     assert (got["kind"], got["sscc"], got["quantity"]) == ("sscc", "106141411234567897", D(4))
@@ -348,3 +354,16 @@ def test_an_auditor_may_resolve_but_not_move(w: World) -> None:
         scan_workflows.scan_move(
             w.db, auditor, source="WH1/A/01", to="WH1/A/02", item=TEA_EAN13, quantity=D(1)
         )
+
+
+def test_large_batches_are_reconciled_in_chunks(w: World) -> None:
+    here = [mv("CAM", "@supplier", "WH1/A/01", 1, serial=str(s)) for s in range(1, 601)]
+    there = [mv("CAM", "@supplier", "WH2/STOCK", 1, serial=str(s)) for s in range(601, 1801)]
+    post(w, *here, *there)
+    reads = [epc(s) for s in range(1, 1801)] + [epc(s) for s in range(1, 300)]
+    got = rfid.reconcile_reads(w.db, w.actor, "WH1/A", reads)
+    assert (got["distinct"], got["duplicates"]) == (1800, 299)
+    assert len(got["matched"]) == 600
+    assert got["missing"] == []
+    assert len(got["unexpected"]) == 1200
+    assert {u["book_location"] for u in got["unexpected"]} == {"WH2/STOCK"}

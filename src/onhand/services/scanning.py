@@ -164,6 +164,11 @@ def resolve_in(uow: UnitOfWork, actor: Actor, code: str) -> Resolved:
             code="gs1_no_item",
         )
     item = _item_by_barcode(uow, actor, gtin_forms(scan.gtin))
+    if item is None and scan.kind == "gtin":
+        # Digits that happen to carry a valid check digit may still be a bin's code.
+        found = _text(uow, actor, scan)
+        if found is not None:
+            return found
     if item is None:
         raise NotFound(
             f"no item has the GTIN {scan.gtin} (in any of its forms)",
