@@ -35,22 +35,23 @@ def refused(code: str) -> Gs1Error:
     return info.value
 
 
-# Examples of the GS1 General Specifications --------------------------------------------------
+# Examples of the GS1 General Specifications and the GS1 DataMatrix Guideline --------------------------------------------------
 
 
 def test_check_digit_of_the_specifications_gtin_13_example() -> None:
-    # General Specifications, check digit calculation: GTIN-13 629104150021 -> 3.
+    # General Specifications 7.9.1, the check digit calculation: GTIN-13 629104150021 -> 3.
     assert check_digit("629104150021") == 3
     assert gtin14("6291041500213") == "06291041500213"
 
 
 def test_check_digit_of_the_specifications_sscc_example() -> None:
-    # The same figure's SSCC: 37610425002123456 -> 9.
+    # The same section's SSCC: 37610425002123456 -> 9.
     assert check_digit("37610425002123456") == 9
     assert scan("(00)376104250021234569").sscc == "376104250021234569"
 
 
 def test_the_datamatrix_guideline_element_string_in_human_readable_form() -> None:
+    # GS1 DataMatrix Guideline 2.3 (human-readable interpretation).
     s = scan("(01)09501101020917(17)190508(10)ABCD1234(21)10")
     assert s.kind == "gs1"
     assert (s.gtin, s.lot, s.serial) == ("09501101020917", "ABCD1234", "10")
@@ -59,6 +60,7 @@ def test_the_datamatrix_guideline_element_string_in_human_readable_form() -> Non
 
 
 def test_the_same_element_string_raw_with_fnc1_and_a_symbology_identifier() -> None:
+    # As the guideline encodes it: FNC1 01.. 17.. 10ABCD1234 FNC1 2110.
     for sym in ("]C1", "]d2", "]Q3", "]e0"):
         s = scan(f"{sym}0109501101020917171905081" + f"0ABCD1234{GS}2110")
         assert s.symbology == sym
