@@ -331,3 +331,16 @@ def test_the_openapi_document_describes_the_scan_body(shop: Tenant) -> None:
     assert ref == "#/components/schemas/ScanResolve"
     assert "code" in doc["components"]["schemas"]["ScanResolve"]["properties"]
     assert "ScanRead" in doc["components"]["schemas"]
+
+
+def test_long_names_never_cover_the_symbols(shop: Tenant) -> None:
+    sku = "CABLE-USB-C-2M-BLACK-BRAIDED-" + "X" * 30
+    shop.item(sku, name="W" * 200, barcodes=["INT-000123-CABLE-USBC-2M-BLK", "5012345678900"])
+    got = svg_decoded(svg_of(shop, f"/labels/items/{sku}.svg"))
+    assert got == {
+        ("Code128", "INT-000123-CABLE-USBC-2M-BLK"),
+        ("DataMatrix", "(01)05012345678900"),
+    }
+    r = shop.http.post("/labels/sheet.pdf", json={"labels": [{"kind": "item", "sku": sku}]})
+    page = pypdfium2.PdfDocument(r.content)[0]
+    assert decoded(page.render(scale=400 / 72).to_pil()) == got

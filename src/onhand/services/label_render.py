@@ -60,6 +60,7 @@ class Text:
     y: float  # baseline
     size_mm: float
     value: str
+    max_w: float  # the text never runs past this width (clipped in SVG, cut in PDF)
     bold: bool = False
 
 
@@ -79,9 +80,11 @@ def _runs(grid: Grid, box: Box, module_w: float, module_h: float) -> Iterator[Bo
             )
 
 
-def _fit(value: str, width_mm: float, size_mm: float) -> str:
-    """Cut text that would run past ``width_mm`` (an average glyph is ~0.55 of its height)."""
-    room = max(1, int(width_mm / (size_mm * 0.55)))
+def _fit(value: str, width_mm: float, size_mm: float, *, bold: bool = False) -> str:
+    """Cut text that would run past ``width_mm``, by a generous estimate of glyph widths (the
+    viewer's fallback font may be wide); the SVG also clips, the PDF measures."""
+    glyph = size_mm * (0.72 if bold else 0.62)
+    room = max(1, int(width_mm / glyph))
     return value if len(value) <= room else value[: max(1, room - 1)] + "…"
 
 
@@ -100,10 +103,11 @@ def layout_label(label: Label, width: float, height: float) -> tuple[list[Box], 
     # Texts at the top left.
     text_w = width - 2 * pad - side - 1
     y = pad + FONT_MM
-    texts.append(Text(pad, y, FONT_MM, _fit(label.title, text_w, FONT_MM), bold=True))
+    title = _fit(label.title, text_w, FONT_MM, bold=True)
+    texts.append(Text(pad, y, FONT_MM, title, text_w, bold=True))
     for line in label.lines:
         y += FONT_MM * 0.95
-        texts.append(Text(pad, y, FONT_MM * 0.75, _fit(line, text_w, FONT_MM * 0.75)))
+        texts.append(Text(pad, y, FONT_MM * 0.75, _fit(line, text_w, FONT_MM * 0.75), text_w))
     # The linear symbol across the bottom, with its text under it.
     row = modules(label.linear.symbology, label.linear.data)[0]
     hri_size = min(2.2, height * 0.07)
@@ -111,8 +115,10 @@ def layout_label(label: Label, width: float, height: float) -> tuple[list[Box], 
     bar_h = max(3.0, height - bar_top - pad - hri_size - 0.8)
     mod1d = min(MAX_MODULE_MM, (width - 2 * pad) / (len(row) + 2 * QUIET_1D))
     bars += _runs([row], Box(pad + QUIET_1D * mod1d, bar_top, 0, 0), mod1d, bar_h)
-    hri = _fit(label.linear.text, width - 2 * pad, hri_size)
-    texts.append(Text(pad + QUIET_1D * mod1d, bar_top + bar_h + hri_size + 0.4, hri_size, hri))
+    hri_x = pad + QUIET_1D * mod1d
+    hri_w = width - pad - hri_x
+    hri = _fit(label.linear.text, hri_w, hri_size)
+    texts.append(Text(hri_x, bar_top + bar_h + hri_size + 0.4, hri_size, hri, hri_w))
     return bars, texts
 
 
@@ -136,11 +142,16 @@ def svg(label: Label, *, width_mm: float = 70.0, height_mm: float = 37.0) -> str
         for b in bars
     ]
     out.append("</g>")
-    for t in texts:
+    for n, t in enumerate(texts):
         weight = ' font-weight="bold"' if t.bold else ""
+        top = t.y - t.size_mm * 1.2
+        out.append(
+            f'<clipPath id="t{n}"><rect x="{_num(t.x)}" y="{_num(top)}" width="{_num(t.max_w)}" '
+            f'height="{_num(t.size_mm * 1.6)}"/></clipPath>'
+        )
         out.append(
             f'<text x="{_num(t.x)}" y="{_num(t.y)}" font-family="Helvetica, Arial, sans-serif" '
-            f'font-size="{_num(t.size_mm)}"{weight}>{escape(t.value)}</text>'
+            f'font-size="{_num(t.size_mm)}"{weight} clip-path="url(#t{n})">{escape(t.value)}</text>'
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -149,6 +160,15 @@ def svg(label: Label, *, width_mm: float = 70.0, height_mm: float = 37.0) -> str
 def _latin1(value: str) -> str:
     # The PDF's built-in Helvetica covers Latin-1 only: other characters print as "?".
     return value.translate(ASCII_FOR).encode("latin-1", "replace").decode("latin-1")
+
+
+def _measured(pdf: FPDF, value: str, max_w: float) -> str:
+    """``value`` cut (with "...") until the PDF's font says it fits in ``max_w`` mm."""
+    if pdf.get_string_width(value) <= max_w:
+        return value
+    while len(value) > 1 and pdf.get_string_width(value + "...") > max_w:
+        value = value[:-1]
+    return value + "..."
 
 
 def pdf_sheet(labels: list[Label], layout: Layout) -> bytes:
@@ -174,7 +194,7 @@ def pdf_sheet(labels: list[Label], layout: Layout) -> bytes:
             pdf.rect(x0 + b.x, y0 + b.y, b.w, b.h, style="F")
         for t in texts:
             pdf.set_font("helvetica", "B" if t.bold else "", t.size_mm * PT_PER_MM)
-            pdf.text(x0 + t.x, y0 + t.y, _latin1(t.value))
+            pdf.text(x0 + t.x, y0 + t.y, _measured(pdf, _latin1(t.value), t.max_w))
     if page < 0:
         pdf.add_page()
     return bytes(pdf.output())
