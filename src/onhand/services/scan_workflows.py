@@ -16,7 +16,7 @@ from onhand.services import picking, postings, purchase_orders, receiving
 from onhand.services.picking import PickConfirmation
 from onhand.services.postings import MovementInput
 from onhand.services.receiving import ReceiptLineInput
-from onhand.services.scanning import Resolved, resolve_in
+from onhand.services.scanning import Resolved, ScannedItem, resolve_in
 from onhand.store.unit_of_work import Database
 
 
@@ -42,15 +42,16 @@ class Understood:
         }
 
 
-def _item_scan(db: Database, actor: Actor, code: str) -> Resolved:
+def _item_scan(db: Database, actor: Actor, code: str) -> tuple[Resolved, ScannedItem]:
+    """The resolved scan and its item; a scan of anything but an item is refused."""
     with db.reading() as uow:
         r = resolve_in(uow, actor, code)
-    if r.kind != "item" or r.item is None:
+    if r.item is None:
         raise InvalidInput(
             f"scan an item or lot barcode here; {code[:80]!r} is a {r.kind}",
             code="scan_not_an_item",
         )
-    return r
+    return r, r.item
 
 
 def _location_scan(db: Database, actor: Actor, code: str, what: str) -> Any:
@@ -104,17 +105,16 @@ def scan_receive(
     expiry and serial from the barcode), into the scanned bin or the order's receiving
     location."""
     actor.require(Permission.POST_MOVEMENTS)
-    r = _item_scan(db, actor, item)
-    assert r.item is not None
+    r, scanned = _item_scan(db, actor, item)
     into = _location_scan(db, actor, location, "where the goods go").path if location else None
     qty = _quantity(quantity, r, None)
     order = purchase_orders.get_po(db, actor, po)
-    lines = [x for x in order["lines"] if x["sku"] == r.item.sku]
+    lines = [x for x in order["lines"] if x["sku"] == scanned.sku]
     if not lines:
-        raise InvalidInput(f"{po} has no line for {r.item.sku}", code="item_not_on_po")
+        raise InvalidInput(f"{po} has no line for {scanned.sku}", code="item_not_on_po")
     line = next((x for x in lines if x["open"] > 0), lines[0])
-    serial = r.serial if r.item.tracking == "serial" else None
-    lot = r.lot if r.item.tracking == "lot" else None
+    serial = r.serial if scanned.tracking == "serial" else None
+    lot = r.lot if scanned.tracking == "lot" else None
     entry = ReceiptLineInput(
         line_no=line["line_no"],
         quantity=qty,
@@ -124,7 +124,7 @@ def scan_receive(
         location=into,
     )
     done = receiving.receive(db, actor, po, [entry], idempotency_key=idempotency_key)
-    understood = Understood(r.item.sku, lot, serial, qty, into or order["receive_to"])
+    understood = Understood(scanned.sku, lot, serial, qty, into or order["receive_to"])
     return {"understood": understood.out(), "notes": r.notes, "line_no": line["line_no"], **done}
 
 
@@ -143,8 +143,7 @@ def scan_pick(
     or task ``seq``; the picking service checks bin and lot against the task."""
     actor.require(Permission.POST_MOVEMENTS)
     where = _location_scan(db, actor, location, "the bin picked from").path
-    r = _item_scan(db, actor, item)
-    assert r.item is not None
+    r, scanned = _item_scan(db, actor, item)
     tasks = picking.get_pick_list(db, actor, pick_list)["tasks"]
     if seq is not None:
         task = next((t for t in tasks if t["seq"] == seq), None)
@@ -154,7 +153,7 @@ def scan_pick(
                 t
                 for t in tasks
                 if t["status"] == "open"
-                and t["sku"] == r.item.sku
+                and t["sku"] == scanned.sku
                 and t["location"] == where
                 and (t["lot"] is None or t["lot"] == r.lot)
                 and (t["serial"] is None or t["serial"] == r.serial)
@@ -163,26 +162,26 @@ def scan_pick(
         )
     if task is None:
         raise InvalidInput(
-            f"{pick_list} has no open task for {r.item.sku}"
+            f"{pick_list} has no open task for {scanned.sku}"
             + (f" lot {r.lot!r}" if r.lot else "")
             + f" at {where}",
             code="no_matching_task",
         )
-    if task["sku"] != r.item.sku:
+    if task["sku"] != scanned.sku:
         raise InvalidInput(
-            f"task {task['seq']} is for {task['sku']}, the scan is {r.item.sku}",
+            f"task {task['seq']} is for {task['sku']}, the scan is {scanned.sku}",
             code="wrong_item",
         )
     qty = _quantity(quantity, r, task["quantity"])
-    lot = r.lot if r.item.tracking == "lot" else None
-    serial = r.serial if r.item.tracking == "serial" else None
+    lot = r.lot if scanned.tracking == "lot" else None
+    serial = r.serial if scanned.tracking == "serial" else None
     confirmation = PickConfirmation(
         seq=task["seq"], location=where, quantity=qty, lot=lot, serial=serial
     )
     done = picking.confirm_picks(
         db, actor, pick_list, [confirmation], idempotency_key=idempotency_key
     )
-    understood = Understood(r.item.sku, lot, serial, qty, where)
+    understood = Understood(scanned.sku, lot, serial, qty, where)
     return {"understood": understood.out(), "notes": r.notes, "seq": task["seq"], "pick_list": done}
 
 
@@ -201,18 +200,17 @@ def scan_move(
     src_loc = _location_scan(db, actor, source, "the bin taken from")
     dst_loc = _location_scan(db, actor, to, "the bin put into")
     src, dst = str(src_loc.path), str(dst_loc.path)
-    r = _item_scan(db, actor, item)
-    assert r.item is not None
+    r, scanned = _item_scan(db, actor, item)
     if src_loc.warehouse_id != dst_loc.warehouse_id:
         raise InvalidInput(
             f"{src} and {dst} are in different warehouses: use a transfer",
             code="not_same_warehouse",
         )
     qty = _quantity(quantity, r, None)
-    lot = r.lot if r.item.tracking == "lot" else None
-    serial = r.serial if r.item.tracking == "serial" else None
+    lot = r.lot if scanned.tracking == "lot" else None
+    serial = r.serial if scanned.tracking == "serial" else None
     line = MovementInput(
-        sku=r.item.sku,
+        sku=scanned.sku,
         from_location=src,
         to_location=dst,
         quantity=qty,
@@ -224,7 +222,7 @@ def scan_move(
     posted = postings.post_movements(
         db, actor, [line], idempotency_key=_key("scanmove", idempotency_key)
     )
-    understood = Understood(r.item.sku, lot, serial, qty, src, dst)
+    understood = Understood(scanned.sku, lot, serial, qty, src, dst)
     return {
         "understood": understood.out(),
         "notes": r.notes,
