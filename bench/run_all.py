@@ -18,9 +18,12 @@ import batch_posting
 import million
 import onhand_query
 import reservations
+import rfid_reconcile
+import scan_resolve
 import verify_1m
 from common import machine, median, print_table, save_json
 
+RFID_SERVICE = "whole service call (dedupe, decode, look up, read book, reconcile)"
 TARGETS = {
     "api_ratio": 0.70,
     "batch": 50_000.0,
@@ -48,6 +51,8 @@ def main() -> None:
     verify = verify_1m.main(["--movements", str(n)] + (["--runs", "1"] if quick else []))
     reserve = reservations.main(["--rounds", "1", "--seconds", "4"] if quick else [])
     atp = atp_query.main(["--movements", str(n)] + (["--samples", "100"] if quick else []))
+    scans = scan_resolve.main(["--scans", "1000"] if quick else [])
+    tags = rfid_reconcile.main(["--rounds", "2"] if quick else [])
     atp_service = atp["service"]["ATP of 100 items, with earliest dates"]
     atp_http = atp["http"]["POST /api/v1/atp, 100 items"]
 
@@ -117,6 +122,22 @@ def main() -> None:
             verdict(atp_http["p99"] <= TARGETS["atp_p99_ms"]),
         ],
     ]
+    rows += [
+        [
+            "scans resolved per second (barcode to item and lot), service layer / HTTP",
+            "recorded",
+            f"{scans['service']['resolve, service layer']:,.0f} / "
+            f"{scans['http']['POST /api/v1/scan/resolve']:,.0f}",
+            "",
+        ],
+        [
+            f"RFID: {tags['reads']:,} reads reconciled against a zone, service layer / HTTP",
+            "recorded",
+            f"{tags['service'][RFID_SERVICE] * 1000:,.0f} ms / "
+            f"{tags['http']['POST /api/v1/rfid/reads'] * 1000:,.0f} ms",
+            "",
+        ],
+    ]
     print_table("Summary against the targets", ["benchmark", "target", "measured", ""], rows)
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     took = time.perf_counter() - started
@@ -133,6 +154,8 @@ def main() -> None:
             "verify": verify,
             "reservations": reserve,
             "atp": atp,
+            "scan_resolve": scans,
+            "rfid_reconcile": tags,
             "load_at_end": load,
             "seconds": took,
         },

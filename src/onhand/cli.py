@@ -19,6 +19,7 @@ from onhand import (  # noqa: F401
     cli_moves,
     cli_purchasing,
     cli_sales,
+    cli_scanning,
 )
 from onhand.cli_common import (
     app,

@@ -13,12 +13,14 @@ from onhand.api.routes import (
     channel_sales,
     exceptions,
     items,
+    labels,
     locations,
     movements,
     moves,
     purchasing,
     put_away,
     sales,
+    scanning,
     stock,
 )
 from onhand.store.unit_of_work import Database
@@ -48,6 +50,8 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         sales,
         moves,
         channel_sales,
+        scanning,
+        labels,
         exceptions,
         admin,
     ):

@@ -9,9 +9,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from onhand.api.schemas import MovementCreate, PostingCreate, Problem
+from onhand.api.schemas_scanning import ScanResolve
 
 # Bodies that routes parse themselves (for speed) and so FastAPI does not list on its own.
-HAND_PARSED: tuple[type[BaseModel], ...] = (MovementCreate, PostingCreate)
+HAND_PARSED: tuple[type[BaseModel], ...] = (MovementCreate, PostingCreate, ScanResolve)
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 ERRORS = {
     "400": "The request cannot be read (malformed JSON, a NUL in the URL)",

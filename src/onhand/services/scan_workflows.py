@@ -1,0 +1,232 @@
+"""Scan workflows: receive, pick and move by scanning. Each resolves what the scanner gave (a
+bin label, an item or lot barcode, a count) and calls the existing use case; the answer says
+what was understood next to what was done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from onhand.domain.access import Actor, Permission
+from onhand.domain.errors import InvalidInput
+from onhand.domain.movements import check_text
+from onhand.services import picking, postings, purchase_orders, receiving
+from onhand.services.picking import PickConfirmation
+from onhand.services.postings import MovementInput
+from onhand.services.receiving import ReceiptLineInput
+from onhand.services.scanning import Resolved, ScannedItem, resolve_in
+from onhand.store.unit_of_work import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """What the scans said, in the words of the answer."""
+
+    sku: str
+    lot: str | None
+    serial: str | None
+    quantity: Decimal
+    location: str | None = None
+    to: str | None = None
+
+    def out(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "lot": self.lot,
+            "serial": self.serial,
+            "quantity": self.quantity,
+            "location": self.location,
+            "to": self.to,
+        }
+
+
+def _item_scan(db: Database, actor: Actor, code: str) -> tuple[Resolved, ScannedItem]:
+    """The resolved scan and its item; a scan of anything but an item is refused."""
+    with db.reading() as uow:
+        r = resolve_in(uow, actor, code)
+    if r.item is None:
+        raise InvalidInput(
+            f"scan an item or lot barcode here; {code[:80]!r} is a {r.kind}",
+            code="scan_not_an_item",
+        )
+    return r, r.item
+
+
+def _location_scan(db: Database, actor: Actor, code: str, what: str) -> Any:
+    """The stock location a bin label names (not a virtual one: stock is scanned in bins)."""
+    with db.reading() as uow:
+        r = resolve_in(uow, actor, code)
+    if r.kind != "location":
+        raise InvalidInput(
+            f"scan a bin label for {what}; {code[:80]!r} is a {r.kind}",
+            code="scan_not_a_location",
+        )
+    if r.location.kind != "internal" or not r.location.active:
+        raise InvalidInput(
+            f"{r.location.path} is not an active stock location", code="not_a_stock_location"
+        )
+    return r.location
+
+
+def _quantity(given: Decimal | None, r: Resolved, default: Decimal | None) -> Decimal:
+    """The quantity typed in, else the barcode's count (30)/(37), else one serial's unit, else
+    ``default``."""
+    if given is not None:
+        return given
+    if r.quantity is not None:
+        return r.quantity
+    if r.serial is not None and r.item is not None and r.item.tracking == "serial":
+        return Decimal(1)
+    if default is not None:
+        return default
+    raise InvalidInput("give the quantity: the barcode carries no count", code="quantity_required")
+
+
+def _key(prefix: str, key: str | None) -> str | None:
+    if key is None:
+        return None
+    check_text(key, field="idempotency_key")
+    return f"{prefix}:{key}"
+
+
+def scan_receive(
+    db: Database,
+    actor: Actor,
+    *,
+    po: str,
+    item: str,
+    quantity: Decimal | None = None,
+    location: str | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Receive what was scanned against the first open line of ``po`` for that item (its lot,
+    expiry and serial from the barcode), into the scanned bin or the order's receiving
+    location."""
+    actor.require(Permission.POST_MOVEMENTS)
+    r, scanned = _item_scan(db, actor, item)
+    into = _location_scan(db, actor, location, "where the goods go").path if location else None
+    qty = _quantity(quantity, r, None)
+    order = purchase_orders.get_po(db, actor, po)
+    lines = [x for x in order["lines"] if x["sku"] == scanned.sku]
+    if not lines:
+        raise InvalidInput(f"{po} has no line for {scanned.sku}", code="item_not_on_po")
+    line = next((x for x in lines if x["open"] > 0), lines[0])
+    serial = r.serial if scanned.tracking == "serial" else None
+    lot = r.lot if scanned.tracking == "lot" else None
+    entry = ReceiptLineInput(
+        line_no=line["line_no"],
+        quantity=qty,
+        lot=lot,
+        expiry_date=r.expiry if lot is not None and not r.lot_known else None,
+        serials=[serial] if serial else [],
+        location=into,
+    )
+    done = receiving.receive(db, actor, po, [entry], idempotency_key=idempotency_key)
+    understood = Understood(scanned.sku, lot, serial, qty, into or order["receive_to"])
+    return {"understood": understood.out(), "notes": r.notes, "line_no": line["line_no"], **done}
+
+
+def scan_pick(
+    db: Database,
+    actor: Actor,
+    *,
+    pick_list: str,
+    location: str,
+    item: str,
+    quantity: Decimal | None = None,
+    seq: int | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Confirm the open task of ``pick_list`` for the scanned bin and item (and lot, serial),
+    or task ``seq``; the picking service checks bin and lot against the task."""
+    actor.require(Permission.POST_MOVEMENTS)
+    where = _location_scan(db, actor, location, "the bin picked from").path
+    r, scanned = _item_scan(db, actor, item)
+    tasks = picking.get_pick_list(db, actor, pick_list)["tasks"]
+    if seq is not None:
+        task = next((t for t in tasks if t["seq"] == seq), None)
+    else:
+        task = next(
+            (
+                t
+                for t in tasks
+                if t["status"] == "open"
+                and t["sku"] == scanned.sku
+                and t["location"] == where
+                and (t["lot"] is None or t["lot"] == r.lot)
+                and (t["serial"] is None or t["serial"] == r.serial)
+            ),
+            None,
+        )
+    if task is None:
+        raise InvalidInput(
+            f"{pick_list} has no open task for {scanned.sku}"
+            + (f" lot {r.lot!r}" if r.lot else "")
+            + f" at {where}",
+            code="no_matching_task",
+        )
+    if task["sku"] != scanned.sku:
+        raise InvalidInput(
+            f"task {task['seq']} is for {task['sku']}, the scan is {scanned.sku}",
+            code="wrong_item",
+        )
+    qty = _quantity(quantity, r, task["quantity"])
+    lot = r.lot if scanned.tracking == "lot" else None
+    serial = r.serial if scanned.tracking == "serial" else None
+    confirmation = PickConfirmation(
+        seq=task["seq"], location=where, quantity=qty, lot=lot, serial=serial
+    )
+    done = picking.confirm_picks(
+        db, actor, pick_list, [confirmation], idempotency_key=idempotency_key
+    )
+    understood = Understood(scanned.sku, lot, serial, qty, where)
+    return {"understood": understood.out(), "notes": r.notes, "seq": task["seq"], "pick_list": done}
+
+
+def scan_move(
+    db: Database,
+    actor: Actor,
+    *,
+    source: str,
+    to: str,
+    item: str,
+    quantity: Decimal | None = None,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Move the scanned item (lot, serial) from one bin to another of the same warehouse."""
+    actor.require(Permission.POST_MOVEMENTS)
+    src_loc = _location_scan(db, actor, source, "the bin taken from")
+    dst_loc = _location_scan(db, actor, to, "the bin put into")
+    src, dst = str(src_loc.path), str(dst_loc.path)
+    r, scanned = _item_scan(db, actor, item)
+    if src_loc.warehouse_id != dst_loc.warehouse_id:
+        raise InvalidInput(
+            f"{src} and {dst} are in different warehouses: use a transfer",
+            code="not_same_warehouse",
+        )
+    qty = _quantity(quantity, r, None)
+    lot = r.lot if scanned.tracking == "lot" else None
+    serial = r.serial if scanned.tracking == "serial" else None
+    line = MovementInput(
+        sku=scanned.sku,
+        from_location=src,
+        to_location=dst,
+        quantity=qty,
+        lot=lot,
+        serial=serial,
+        ref_type="move",
+        reason="bin-move",
+    )
+    posted = postings.post_movements(
+        db, actor, [line], idempotency_key=_key("scanmove", idempotency_key)
+    )
+    understood = Understood(scanned.sku, lot, serial, qty, src, dst)
+    return {
+        "understood": understood.out(),
+        "notes": r.notes,
+        "posting_id": posted.posting_id,
+        "movement_ids": posted.movement_ids,
+        "replayed": posted.replayed,
+    }
