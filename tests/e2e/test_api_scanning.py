@@ -1,12 +1,12 @@
 """Scanning over HTTP: resolve, RFID reads, scan workflows, and labels that decode back (the SVG
-rendered with cairosvg, the PDF with pdfium, both decoded with zxing-cpp)."""
+rendered with resvg, the PDF with pdfium, both decoded with zxing-cpp)."""
 
 from __future__ import annotations
 
 import io
 from typing import Any
 
-import cairosvg
+import resvg_py
 import httpx
 import pypdfium2
 import pytest
@@ -47,7 +47,9 @@ def decoded(png: bytes | Image.Image) -> set[tuple[str, str]]:
 
 
 def svg_decoded(svg: str) -> set[tuple[str, str]]:
-    return decoded(cairosvg.svg2png(bytestring=svg.encode(), output_width=1400))
+    return decoded(
+        bytes(resvg_py.svg_to_bytes(svg_string=svg, width=1400, dpi=96, background="#ffffff"))
+    )
 
 
 def test_resolve_answers_what_a_scan_names(shop: Tenant) -> None:

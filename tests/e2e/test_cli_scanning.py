@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import cairosvg
+import resvg_py
 import pypdfium2
 
 from onhand.domain.epc import encode_sgtin96
@@ -47,7 +47,11 @@ def _setup(tmp_path: Path) -> list[str]:
 def test_labels_scans_and_rfid_from_the_command_line(tmp_path: Path) -> None:
     db = _setup(tmp_path)
     ok(onhand(*db, "label", "location", "WH1/A/01", "-o", "bin.svg", cwd=tmp_path))
-    png = cairosvg.svg2png(url=str(tmp_path / "bin.svg"), output_width=1200)
+    png = bytes(
+        resvg_py.svg_to_bytes(
+            svg_path=str(tmp_path / "bin.svg"), width=1200, dpi=96, background="#ffffff"
+        )
+    )
     assert decoded(png) == {("Code128", "WH1/A/01"), ("QRCode", "WH1/A/01")}
     svg = ok(onhand(*db, "label", "item", "CAM", cwd=tmp_path))
     assert svg.startswith("<?xml")
