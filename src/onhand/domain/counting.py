@@ -5,7 +5,6 @@ Plain Python on Decimal: the services load the numbers, these functions decide.
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -211,15 +210,22 @@ class Record:
     last_counted: date | None  # when it was last in a count (planned or ad hoc)
 
 
+def day_quota(records: int, period: int, day_number: int) -> int:
+    """How many of ``records`` to count on working day ``day_number`` so that any ``period``
+    consecutive working days count exactly ``records``, each day floor or ceil of the mean
+    (spread like a line drawn on a grid)."""
+    return (day_number + 1) * records // period - day_number * records // period
+
+
 def plan_day(
     records: Iterable[Record], day: date, settings: CountSettings
 ) -> list[tuple[int, int]]:
     """The (item, location) records to count on working day ``day``.
 
-    Per warehouse and class, with N records and a cycle of P working days, the day takes
-    ceil(N / P) records, the longest uncounted first (never counted before all), ties by item
-    and location, among those not counted in the last P working days. So every record is counted
-    once a cycle, the work is even across the days, and the same state gives the same plan.
+    Per warehouse and class, with N records and a cycle of P working days, the day takes its
+    share of N / P (day_quota), the records counted longest ago first (never counted before
+    all), ties by item and location. Taken in turn like that, every record is counted once a
+    cycle, the work is even across the days, and the same state gives the same plan.
     """
     if not is_working_day(day, settings.working_days):
         return []
@@ -230,15 +236,9 @@ def plan_day(
     chosen: list[tuple[int, int]] = []
     for (_, abc), group in sorted(groups.items()):
         period = cycle_days(settings.frequency[abc], settings.working_days)
-        quota = math.ceil(len(group) / period)
-        due = [
-            r
-            for r in group
-            if r.last_counted is None
-            or today - working_day_number(r.last_counted, settings.working_days) >= period
-        ]
-        due.sort(key=lambda r: (r.last_counted or date.min, r.item_id, r.location_id))
-        chosen.extend((r.item_id, r.location_id) for r in due[:quota])
+        group.sort(key=lambda r: (r.last_counted or date.min, r.item_id, r.location_id))
+        take = day_quota(len(group), period, today)
+        chosen.extend((r.item_id, r.location_id) for r in group[:take])
     return sorted(chosen)
 
 

@@ -433,7 +433,7 @@ def first_counts_per_day(
     q = (
         select(
             count_lines.c.warehouse_id,
-            func.coalesce(count_lines.c.abc, "C").label("abc"),
+            count_lines.c.abc,
             day.label("day"),
             func.count().label("counted"),
             within.label("within"),
@@ -443,12 +443,12 @@ def first_counts_per_day(
             count_lines.c.first_at >= since,
             count_lines.c.first_at < until,
         )
-        .group_by(count_lines.c.warehouse_id, func.coalesce(count_lines.c.abc, "C"), day)
+        .group_by(count_lines.c.warehouse_id, count_lines.c.abc, day)
     )
     if warehouse_id is not None:
         q = q.where(count_lines.c.warehouse_id == warehouse_id)
     if abc is not None:
-        q = q.where(func.coalesce(count_lines.c.abc, "C") == abc)
+        q = q.where(count_lines.c.abc == abc)
     return list(conn.execute(q))
 
 

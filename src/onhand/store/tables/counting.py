@@ -122,7 +122,8 @@ count_lines = Table(
     # False for stock found that the book did not list when the count was made.
     Column("expected", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("abc", String(1), nullable=True),
+    # The item's class when the line was made: accuracy is reported per class.
+    Column("abc", String(1), nullable=False),
     Column("unit_cost", BigInteger, nullable=True),
     Column("tolerance", BigInteger, nullable=True),
     # The first count (what accuracy measures) and the latest one (what is approved).

@@ -141,7 +141,7 @@ def upgrade() -> None:
         sa.Column("serial", sa.String(length=64), nullable=False),
         sa.Column("expected", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("abc", sa.String(length=1), nullable=True),
+        sa.Column("abc", sa.String(length=1), nullable=False),
         sa.Column("unit_cost", sa.BigInteger(), nullable=True),
         sa.Column("tolerance", sa.BigInteger(), nullable=True),
         sa.Column("first_counted", sa.BigInteger(), nullable=True),
