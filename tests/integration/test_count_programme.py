@@ -132,7 +132,8 @@ def test_abc_and_xyz_from_four_weeks_of_consumption(w: World) -> None:
     assert run["parameters"]["window_days"] == 28
     assert run["as_of"] == now.date()
     current = count_classes.current_classes(w.db, w.actor, abc="A")
-    assert current is not None and [x["sku"] for x in current["items"]] == ["BOLT"]
+    assert current is not None
+    assert [x["sku"] for x in current["items"]] == ["BOLT"]
     assert count_classes.current_classes(w.db, make_org(w.db).actor) is None
 
 
@@ -197,7 +198,8 @@ def test_a_stale_classification_is_computed_again_when_the_plan_is_made(w: World
     count_classes.classify_items(w.db, w.actor, as_of=date.today() - timedelta(days=31))
     make_daily_plan(w.db, w.actor, day=MONDAY)
     latest = count_classes.current_classes(w.db, w.actor)
-    assert latest is not None and latest["as_of"] == datetime.now(UTC).date()
+    assert latest is not None
+    assert latest["as_of"] == datetime.now(UTC).date()
 
 
 # --- accuracy and variances ------------------------------------------------------------------

@@ -106,7 +106,8 @@ def test_xyz_by_the_coefficient_of_variation(
 def test_classify_combines_value_and_variability() -> None:
     got = classify({1: D(900), 2: D(100), 3: D(0)}, {1: [D(5), D(5)], 2: [D(0), D(8)]}, DEFAULTS)
     assert [(c.item_id, c.abc, c.xyz) for c in got] == [(1, "A", "X"), (2, "B", "Y"), (3, "C", "Z")]
-    assert got[1].cv == D(1) and got[1].share == D("0.1")
+    assert got[1].cv == D(1)
+    assert got[1].share == D("0.1")
 
 
 # --- settings and tolerance ------------------------------------------------------------------
