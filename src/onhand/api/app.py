@@ -11,6 +11,7 @@ from onhand.api.routes import (
     admin,
     auth,
     channel_sales,
+    counting,
     exceptions,
     items,
     locations,
@@ -48,6 +49,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         sales,
         moves,
         channel_sales,
+        counting,
         exceptions,
         admin,
     ):
