@@ -195,7 +195,7 @@ def test_no_plan_on_a_day_off(w: World) -> None:
 
 
 def test_a_stale_classification_is_computed_again_when_the_plan_is_made(w: World) -> None:
-    count_classes.classify_items(w.db, w.actor, as_of=date.today() - timedelta(days=31))
+    count_classes.classify_items(w.db, w.actor, as_of=datetime.now(UTC).date() - timedelta(days=31))
     make_daily_plan(w.db, w.actor, day=MONDAY)
     latest = count_classes.current_classes(w.db, w.actor)
     assert latest is not None
