@@ -61,6 +61,13 @@ def _doc(uow: UnitOfWork, actor: Actor, number: str) -> Any:
     return doc
 
 
+def _locked_doc(uow: UnitOfWork, actor: Actor, number: str) -> Any:
+    """The document, read again once its writers are serialised (so its state is current)."""
+    doc = _doc(uow, actor, number)
+    counting.lock_document(uow.conn, actor.org_id, doc.id)
+    return _doc(uow, actor, number)
+
+
 def _line_out(r: Any, reviewer: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "line_no": r.line_no,
@@ -286,8 +293,7 @@ def record_counts(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        doc = _doc(uow, actor, number)
-        counting.lock_document(conn, org, doc.id)
+        doc = _locked_doc(uow, actor, number)
         if doc.status != "open":
             raise Conflict(f"count {number} is closed", code="count_closed")
         loc = stock_location(uow, actor, location)
@@ -390,8 +396,7 @@ def _decide_lines(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        doc = _doc(uow, actor, number)
-        counting.lock_document(conn, org, doc.id)
+        doc = _locked_doc(uow, actor, number)
         lines = {r.line_no: r for r in counting.lines_of(conn, org, doc.id)}
         if line_nos is None:
             chosen = [r for r in lines.values() if r.status == "review"]
