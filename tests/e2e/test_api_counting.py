@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
-from tests.e2e.conftest import Tenant, assert_problem
+from tests.e2e.conftest import PROBLEM, Tenant, assert_problem
 
 BLIND = {"book", "variance", "tolerance", "value", "first_book", "first_within"}
 
@@ -185,3 +188,84 @@ def test_refused_counting_requests_are_problems_and_change_nothing(
     for response, status, code in cases:
         assert_problem(response, status, code)
     assert shop.fingerprint() == before
+
+
+QTY = st.sampled_from(
+    ["1", "0", "-0", "-1", "0.5", "1e3", "1e400", "NaN", "Infinity", "x", "", " 2 "]
+) | st.integers(min_value=-(2**70), max_value=2**70)
+DATES = st.sampled_from(["2026-12-07", "0001-01-01", "9999-12-31", "2026-02-30", "x", None])
+ENTRY = st.fixed_dictionaries(
+    {"sku": st.sampled_from(["BOLT", "MILK", "NOPE", "", "A\x00"]), "quantity": QTY},
+    optional={
+        "lot": st.sampled_from(["L1", "L2", "", None]),
+        "serial": st.sampled_from(["S1", "", None]),
+    },
+)
+PER_CLASS = st.dictionaries(
+    st.sampled_from(["A", "B", "C", "D"]), QTY | st.sampled_from([0, 1, 400]), max_size=3
+)
+REQUESTS = st.one_of(
+    st.tuples(
+        st.just("records"),
+        st.fixed_dictionaries(
+            {
+                "location": st.sampled_from(["WH1/A/01", "WH1/A/02", "WH1", "@customer", "NOPE"]),
+                "lines": st.lists(ENTRY, max_size=3),
+            },
+            optional={"complete": st.booleans()},
+        ),
+    ),
+    st.tuples(
+        st.just("settings"),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "frequency": PER_CLASS,
+                "tolerance_pct": PER_CLASS,
+                "tolerance_units": PER_CLASS,
+                "abc_a_pct": QTY,
+                "xyz_y_cv": QTY,
+                "working_days": st.lists(st.integers(-1, 8), max_size=8),
+                "window_days": st.integers(-5, 5000),
+            },
+        ),
+    ),
+    st.tuples(st.just("plans"), st.fixed_dictionaries({"date": DATES})),
+    st.tuples(st.just("classify"), st.fixed_dictionaries({"as_of": DATES})),
+    st.tuples(
+        st.just("accuracy"),
+        st.fixed_dictionaries(
+            {"from": DATES, "to": DATES, "period": st.sampled_from(["day", "week", "x"])}
+        ),
+    ),
+)
+
+
+@settings(
+    max_examples=120,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(request=REQUESTS)
+def test_awkward_counting_requests_never_get_a_server_error(
+    shop: Tenant, request: tuple[str, dict[str, Any]]
+) -> None:
+    kind, body = request
+    http = shop.http
+    number = http.post("/counts", json={"location": "WH1/A"}).json()["number"]
+    if kind == "records":
+        r = http.post(f"/counts/{number}/records", json=body)
+    elif kind == "settings":
+        r = http.put("/counting/settings", json=body)
+    elif kind == "plans":
+        r = http.post("/counting/plans", json=body)
+    elif kind == "classify":
+        r = http.post("/counting/classifications", json=body)
+    else:
+        r = http.get("/counting/accuracy", params={k: v for k, v in body.items() if v})
+    event(f"{kind} {r.status_code // 100}xx")
+    assert r.status_code < 500, r.text
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["code"]

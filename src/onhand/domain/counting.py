@@ -86,6 +86,13 @@ class CountSettings:
         return replace(self, **changes).checked()
 
 
+def check_day(day: date, field: str = "date") -> date:
+    """A day the programme can work with (windows and periods around it stay in range)."""
+    if not 1970 <= day.year <= 9000:
+        raise InvalidInput(f"{field} must be between 1970 and 9000", code="invalid_date")
+    return day
+
+
 def _bad(what: str, message: str) -> None:
     raise InvalidInput(message, code=f"invalid_{what}")
 

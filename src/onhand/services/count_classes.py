@@ -13,7 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.counting import CLASSES, XYZ, CountSettings, classify, demand_buckets
+from onhand.domain.counting import (
+    CLASSES,
+    XYZ,
+    CountSettings,
+    check_day,
+    classify,
+    demand_buckets,
+)
 from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.services.common import audit, utcnow
@@ -121,7 +128,7 @@ def _run_out(
 def classify_items(db: Database, actor: Actor, *, as_of: date | None = None) -> dict[str, Any]:
     """Compute and store a classification of every item now (or as of the end of a day)."""
     actor.require(Permission.MANAGE_COUNTS)
-    day = as_of or utcnow().date()
+    day = check_day(as_of or utcnow().date(), "as_of")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         run_id = classify_in(uow, actor, settings_in(uow, actor.org_id), day)

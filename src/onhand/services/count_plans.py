@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.counting import Record, is_working_day, plan_day
+from onhand.domain.counting import Record, check_day, is_working_day, plan_day
 from onhand.domain.errors import InvalidInput
 from onhand.services.common import audit, not_found, stock_location, utcnow
 from onhand.services.count_classes import fresh_run_in
@@ -92,7 +92,7 @@ def make_daily_plan(db: Database, actor: Actor, *, day: date | None = None) -> d
     once (a second call answers the same documents), reclassifying first when the latest
     classification is older than the settings allow."""
     actor.require(Permission.MANAGE_COUNTS)
-    when = day or utcnow().date()
+    when = check_day(day or utcnow().date())
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id

@@ -14,7 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.counting import CLASSES, PERIODS, AccuracyPoint, accuracy_series, trend
+from onhand.domain.counting import (
+    CLASSES,
+    PERIODS,
+    AccuracyPoint,
+    accuracy_series,
+    check_day,
+    trend,
+)
 from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import from_micro
 from onhand.services.common import not_found, utcnow
@@ -25,8 +32,8 @@ MAX_DAYS = 3660
 
 
 def _range(since: date | None, until: date | None, default_days: int) -> tuple[date, date]:
-    end = until or utcnow().date()
-    start = since or end - timedelta(days=default_days - 1)
+    end = check_day(until or utcnow().date(), "to")
+    start = check_day(since or end - timedelta(days=default_days - 1), "from")
     if start > end:
         raise InvalidInput("from must not be after to", code="invalid_range")
     if (end - start).days >= MAX_DAYS:
