@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 import million
 from common import RESULTS, median, open_db, print_table, remove_sqlite, save_json, sqlite_url
-from onhand.services import accounts, count_classes, counts, queries
+from onhand.services import accounts, count_classes, count_views, queries
 from onhand.services.count_plans import create_count, make_daily_plan
 from onhand.services.counts import CountEntry, record_counts
-from onhand.store import counting, tables
+from onhand.store import classification, counting, tables
 
 
 def ms(fn: Callable[[int], object], runs: int) -> list[float]:
@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     def consumption(_: int) -> None:
         with db.reading() as uow:
-            counting.consumption(uow.conn, org, since, until)
-            counting.daily_demand(uow.conn, org, since, until)
+            classification.consumption(uow.conn, org, since, until)
+            classification.daily_demand(uow.conn, org, since, until)
 
     def records(_: int) -> None:
         with db.reading() as uow:
@@ -91,7 +91,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     lines_per_plan = median(
         [
             float(
-                sum(len(counts.get_count(db, actor, d["number"])["lines"]) for d in p["documents"])
+                sum(
+                    len(count_views.get_count(db, actor, d["number"])["lines"])
+                    for d in p["documents"]
+                )
             )
             for p in planned
         ]

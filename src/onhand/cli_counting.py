@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from onhand.cli_common import EXIT, OrgOption, app, console, fail, handled, number_arg, org_session
-from onhand.services import count_classes, count_reports, count_settings, counts
+from onhand.services import count_classes, count_reports, count_settings, count_views, counts
 from onhand.services.count_plans import create_count, make_daily_plan
 from onhand.services.counts import CountEntry
 
@@ -190,7 +190,7 @@ def list_cmd(
     """Count documents, newest first."""
     db, actor = org_session(org)
     with handled():
-        docs = counts.list_counts(db, actor, status=status)
+        docs = count_views.list_counts(db, actor, status=status)
     table = Table("number", "status", "kind", "warehouse", "scope", "plan date")
     for d in docs:
         table.add_row(
@@ -209,7 +209,7 @@ def show_cmd(number: str, org: OrgOption = None) -> None:
     """A count document with its lines, book quantities and variances."""
     db, actor = org_session(org)
     with handled():
-        _print_count(counts.get_count(db, actor, number))
+        _print_count(count_views.get_count(db, actor, number))
 
 
 @count_app.command("record")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from onhand.domain.errors import Forbidden, InvalidInput, NotFound
-from onhand.services import count_classes, count_reports, count_settings, counts, items
+from onhand.services import count_classes, count_reports, count_settings, count_views, items
 from onhand.services.count_plans import create_count, make_daily_plan
 from onhand.services.counts import CountEntry, record_counts, reject_lines
 from onhand.store import tables
@@ -143,7 +143,7 @@ def test_abc_and_xyz_from_four_weeks_of_consumption(w: World) -> None:
 def plan_lines(w: World, result: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     out = []
     for d in result["documents"]:
-        doc = counts.get_count(w.db, w.actor, d["number"])
+        doc = count_views.get_count(w.db, w.actor, d["number"])
         out += [(x["location"], x["sku"], x["lot"]) for x in doc["lines"]]
     return sorted(out)
 

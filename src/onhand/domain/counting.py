@@ -293,8 +293,8 @@ def trend(points: Sequence[AccuracyPoint]) -> Decimal | None:
         return None
     xs = [Decimal(n) for n in range(len(points))]
     ys = [p.accuracy for p in points]
-    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
-        (x - mx) ** 2 for x in xs
-    )
-    return slope.quantize(Decimal("0.01"))
+    zero = Decimal(0)
+    mx, my = sum(xs, zero) / len(xs), sum(ys, zero) / len(ys)
+    covariance = sum(((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)), zero)
+    variance = sum(((x - mx) ** 2 for x in xs), zero)
+    return (covariance / variance).quantize(Decimal("0.01"))

@@ -25,7 +25,7 @@ from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.services.common import audit, utcnow
 from onhand.services.count_settings import settings_in
-from onhand.store import counting
+from onhand.store import classification, counting
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 MAX_MICRO = 2**63 - 1
@@ -42,11 +42,11 @@ def classify_in(uow: UnitOfWork, actor: Actor, settings: CountSettings, as_of: d
     until = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
     since = until - timedelta(days=settings.window_days)
     values: dict[int, Decimal] = {}
-    for row in counting.consumption(conn, org, since, until):
+    for row in classification.consumption(conn, org, since, until):
         qty = max(int(row.qty), 0)
         values[row.id] = from_micro(qty) * from_micro(row.unit_cost)
     daily: dict[int, list[tuple[date, Decimal]]] = {}
-    for row in counting.daily_demand(conn, org, since, until):
+    for row in classification.daily_demand(conn, org, since, until):
         daily.setdefault(row.item_id, []).append((counting.as_date(row.day), from_micro(row.qty)))
     demand = {
         item_id: demand_buckets(
@@ -64,7 +64,7 @@ def classify_in(uow: UnitOfWork, actor: Actor, settings: CountSettings, as_of: d
         "xyz_x_cv": str(settings.xyz_x_cv),
         "xyz_y_cv": str(settings.xyz_y_cv),
     }
-    run_id = counting.insert_run(
+    run_id = classification.insert_run(
         conn,
         {
             "org_id": org,
@@ -94,7 +94,7 @@ def classify_in(uow: UnitOfWork, actor: Actor, settings: CountSettings, as_of: d
 def fresh_run_in(uow: UnitOfWork, actor: Actor, settings: CountSettings, today: date) -> int:
     """The latest classification, or a new one when there is none or it is older than the
     settings' max_age_days (how the daily plan keeps classes current without a cron job)."""
-    latest = counting.latest_run(uow.conn, actor.org_id)
+    latest = classification.latest_run(uow.conn, actor.org_id)
     if latest is not None and (today - latest.as_of).days <= settings.max_age_days:
         return int(latest.id)
     return classify_in(uow, actor, settings, today)
@@ -103,7 +103,7 @@ def fresh_run_in(uow: UnitOfWork, actor: Actor, settings: CountSettings, today: 
 def _run_out(
     uow: UnitOfWork, actor: Actor, run: Any, abc: str | None, xyz: str | None
 ) -> dict[str, Any]:
-    rows = counting.classes_of_run(uow.conn, actor.org_id, run.id, abc=abc, xyz=xyz)
+    rows = classification.classes_of_run(uow.conn, actor.org_id, run.id, abc=abc, xyz=xyz)
     return {
         "run_id": run.id,
         "as_of": run.as_of,
@@ -132,7 +132,9 @@ def classify_items(db: Database, actor: Actor, *, as_of: date | None = None) -> 
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         run_id = classify_in(uow, actor, settings_in(uow, actor.org_id), day)
-        return _run_out(uow, actor, counting.run_by_id(uow.conn, actor.org_id, run_id), None, None)
+        return _run_out(
+            uow, actor, classification.run_by_id(uow.conn, actor.org_id, run_id), None, None
+        )
 
     return db.write(work)
 
@@ -147,5 +149,5 @@ def current_classes(
     if xyz is not None and xyz not in XYZ:
         raise InvalidInput("xyz must be X, Y or Z", code="invalid_class")
     with db.reading() as uow:
-        run = counting.latest_run(uow.conn, actor.org_id)
+        run = classification.latest_run(uow.conn, actor.org_id)
         return None if run is None else _run_out(uow, actor, run, abc, xyz)

@@ -18,7 +18,7 @@ from onhand.services.common import audit, not_found, stock_location, utcnow
 from onhand.services.count_classes import fresh_run_in
 from onhand.services.count_settings import settings_in
 from onhand.services.postings import write_retrying
-from onhand.store import catalog, counting, numbering
+from onhand.store import catalog, classification, counting, numbering
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 PREFIX = "CC"
@@ -103,7 +103,7 @@ def make_daily_plan(db: Database, actor: Actor, *, day: date | None = None) -> d
                 code="not_a_working_day",
             )
         run_id = fresh_run_in(uow, actor, settings, utcnow().date())
-        abc = counting.abc_of_items(conn, org, run_id)
+        abc = classification.abc_of_items(conn, org, run_id)
         planned = {d.warehouse_id for d in counting.plan_documents(conn, org, when)}
         records = [
             Record(
@@ -164,7 +164,7 @@ def create_count(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        abc = counting.abc_of_items(conn, org, _latest_run_id(uow, org))
+        abc = classification.abc_of_items(conn, org, _latest_run_id(uow, org))
         allowed = actor.may_touch_warehouse
         if location is not None:
             loc = stock_location(uow, actor, location)
@@ -199,7 +199,7 @@ def create_count(
 
 
 def _latest_run_id(uow: UnitOfWork, org_id: int) -> int | None:
-    run = counting.latest_run(uow.conn, org_id)
+    run = classification.latest_run(uow.conn, org_id)
     return None if run is None else int(run.id)
 
 

@@ -26,7 +26,7 @@ from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import from_micro
 from onhand.services.common import not_found, utcnow
 from onhand.store import counting, sites
-from onhand.store.unit_of_work import Database
+from onhand.store.unit_of_work import Database, UnitOfWork
 
 MAX_DAYS = 3660
 
@@ -46,6 +46,11 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
         datetime.combine(start, time(), tzinfo=UTC),
         datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC),
     )
+
+
+def _path(uow: UnitOfWork, org_id: int, location_id: int) -> str:
+    loc = sites.location_by_id(uow.conn, org_id, location_id)
+    return "?" if loc is None else str(loc.path)
 
 
 def _summary(points: list[AccuracyPoint]) -> dict[str, Any]:
@@ -104,10 +109,7 @@ def accuracy(
             )
             if actor.may_touch_warehouse(r.warehouse_id)
         ]
-        paths = {
-            r.warehouse_id: sites.location_by_id(uow.conn, actor.org_id, r.warehouse_id).path
-            for r in rows
-        }
+        paths = {w: _path(uow, actor.org_id, w) for w in {r.warehouse_id for r in rows}}
     overall: list[tuple[date, int, int]] = []
     per_wh: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
     per_class: dict[str, list[tuple[date, int, int]]] = defaultdict(list)

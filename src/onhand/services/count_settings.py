@@ -11,7 +11,7 @@ from onhand.domain.counting import CLASSES, CountSettings
 from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.services.common import audit, utcnow
-from onhand.store import counting
+from onhand.store import classification
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 SETTING_NAMES = (
@@ -31,7 +31,7 @@ SETTING_NAMES = (
 
 def settings_in(uow: UnitOfWork, org_id: int) -> CountSettings:
     """The organisation's settings (the defaults until someone changes them)."""
-    row = counting.settings_row(uow.conn, org_id)
+    row = classification.settings_row(uow.conn, org_id)
     if row is None:
         return CountSettings()
     lower = {c: c.lower() for c in CLASSES}
@@ -139,7 +139,7 @@ def update_settings(db: Database, actor: Actor, changes: dict[str, Any]) -> dict
             values[f"freq_{c.lower()}"] = new.frequency[c]
             values[f"tol_pct_{c.lower()}"] = to_micro(new.tolerance_pct[c])
             values[f"tol_units_{c.lower()}"] = to_micro(new.tolerance_units[c])
-        counting.save_settings(uow.conn, actor.org_id, values)
+        classification.save_settings(uow.conn, actor.org_id, values)
         audit(uow, actor, "count_settings", actor.org_id, "updated", **changes)
         return settings_out(settings_in(uow, actor.org_id))
 

@@ -26,11 +26,12 @@ from onhand.domain.locations import subtree_bounds
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
 from onhand.services import postings
-from onhand.services.common import audit, not_found, stock_location, utcnow
+from onhand.services.common import audit, stock_location, utcnow
 from onhand.services.count_plans import line_row
 from onhand.services.count_settings import settings_in
+from onhand.services.count_views import count_out, document, locked_document
 from onhand.services.postings import MovementInput, write_retrying
-from onhand.store import catalog, counting
+from onhand.store import catalog, classification, counting
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 ADJUSTMENT = "@adjustment"
@@ -47,116 +48,6 @@ class CountEntry:
     quantity: Decimal
     lot: str | None = None
     serial: str | None = None
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def _doc(uow: UnitOfWork, actor: Actor, number: str) -> Any:
-    doc = counting.document_by_number(uow.conn, actor.org_id, number)
-    if doc is None:
-        raise not_found("count", number)
-    if doc.warehouse_id is not None:
-        actor.require_warehouse(doc.warehouse_id, doc.warehouse)
-    return doc
-
-
-def _locked_doc(uow: UnitOfWork, actor: Actor, number: str) -> Any:
-    """The document, read again once its writers are serialised (so its state is current)."""
-    doc = _doc(uow, actor, number)
-    counting.lock_document(uow.conn, actor.org_id, doc.id)
-    return _doc(uow, actor, number)
-
-
-def _line_out(r: Any, reviewer: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "line_no": r.line_no,
-        "location": r.path,
-        "sku": r.sku,
-        "lot": r.lot or None,
-        "serial": r.serial or None,
-        "expected": r.expected,
-        "status": r.status,
-        "count_no": r.count_no,
-        "counted": None if r.counted is None else from_micro(r.counted, r.precision),
-        "recorded_at": r.recorded_at,
-    }
-    if reviewer:  # book quantities only for those who may approve: counting stays blind
-        variance = None if r.counted is None else r.counted - r.book
-        out |= {
-            "class": r.abc,
-            "book": None if r.book is None else from_micro(r.book, r.precision),
-            "variance": None if variance is None else from_micro(variance, r.precision),
-            "tolerance": None if r.tolerance is None else from_micro(r.tolerance, r.precision),
-            "value": None if variance is None else _value(variance, r.unit_cost),
-            "currency": r.currency,
-            "first_counted": None
-            if r.first_counted is None
-            else from_micro(r.first_counted, r.precision),
-            "first_book": None if r.first_book is None else from_micro(r.first_book, r.precision),
-            "first_within": r.first_within,
-            "reason": r.reason,
-        }
-    return out
-
-
-def _value(variance_micro: int, unit_cost_micro: int | None) -> Decimal:
-    """The money a variance is worth at the unit cost when it was counted, to the cent."""
-    cost = from_micro(unit_cost_micro or 0)
-    return (from_micro(variance_micro) * cost).quantize(Decimal("0.01"))
-
-
-def _out(uow: UnitOfWork, actor: Actor, doc: Any) -> dict[str, Any]:
-    reviewer = actor.may(Permission.MANAGE_COUNTS)
-    lines = counting.lines_of(uow.conn, actor.org_id, doc.id)
-    out: dict[str, Any] = {
-        "number": doc.number,
-        "kind": doc.kind,
-        "scope": doc.scope,
-        "warehouse": doc.warehouse,
-        "plan_date": doc.plan_date,
-        "status": doc.status,
-        "created_at": doc.created_at,
-        "lines": [_line_out(r, reviewer) for r in lines],
-    }
-    if reviewer:
-        out["variance_value"] = sum(
-            (x["value"] for x in out["lines"] if x["value"] is not None), Decimal(0)
-        )
-    return out
-
-
-def get_count(db: Database, actor: Actor, number: str) -> dict[str, Any]:
-    """A count document and its lines (book quantities only for managers)."""
-    actor.require(Permission.READ)
-    with db.reading() as uow:
-        return _out(uow, actor, _doc(uow, actor, number))
-
-
-def list_counts(
-    db: Database, actor: Actor, *, status: str | None = None, limit: int = 100, offset: int = 0
-) -> list[dict[str, Any]]:
-    """Count documents, newest first, without their lines."""
-    actor.require(Permission.READ)
-    if status is not None and status not in ("open", "closed"):
-        raise InvalidInput("status must be open or closed", code="invalid_status")
-    with db.reading() as uow:
-        docs = counting.list_documents(
-            uow.conn, actor.org_id, status=status, limit=limit, offset=offset
-        )
-    return [
-        {
-            "number": d.number,
-            "kind": d.kind,
-            "scope": d.scope,
-            "warehouse": d.warehouse,
-            "plan_date": d.plan_date,
-            "status": d.status,
-            "created_at": d.created_at,
-        }
-        for d in docs
-        if actor.may_touch_warehouse(d.warehouse_id)
-    ]
 
 
 # --- recording -------------------------------------------------------------------------------
@@ -293,7 +184,7 @@ def record_counts(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        doc = _locked_doc(uow, actor, number)
+        doc = locked_document(uow, actor, number)
         if doc.status != "open":
             raise Conflict(f"count {number} is closed", code="count_closed")
         loc = stock_location(uow, actor, location)
@@ -302,8 +193,8 @@ def record_counts(
         lines = counting.lines_of(conn, org, doc.id)
         by_key = {(r.location_id, r.item_id, r.lot, r.serial): r for r in lines}
         refs = catalog.item_refs_by_sku(conn, org, [e.sku for e in entries])
-        latest = counting.latest_run(conn, org)
-        abc = counting.abc_of_items(conn, org, None if latest is None else latest.id)
+        latest = classification.latest_run(conn, org)
+        abc = classification.abc_of_items(conn, org, None if latest is None else latest.id)
         todo: list[tuple[tuple[int, int, str, str], int]] = []
         for n, e in enumerate(entries, start=1):
             item = refs.get(e.sku)
@@ -341,7 +232,7 @@ def record_counts(
             _record(uow, actor, doc, by_key[key], qty, settings, costs[key[1]])
         _close_if_done(uow, actor, doc)
         audit(uow, actor, "count", number, "recorded", location=loc.path, entries=len(todo))
-        return _out(uow, actor, _doc(uow, actor, number))
+        return count_out(uow, actor, document(uow, actor, number))
 
     return write_retrying(db, work)
 
@@ -396,7 +287,7 @@ def _decide_lines(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        doc = _locked_doc(uow, actor, number)
+        doc = locked_document(uow, actor, number)
         lines = {r.line_no: r for r in counting.lines_of(conn, org, doc.id)}
         if line_nos is None:
             chosen = [r for r in lines.values() if r.status == "review"]
@@ -420,7 +311,7 @@ def _decide_lines(
             _decide(uow, actor, doc, line, status, reason or status_reason(status))
             audit(uow, actor, "count", number, status, line=line.line_no)
         _close_if_done(uow, actor, doc)
-        return _out(uow, actor, _doc(uow, actor, number))
+        return count_out(uow, actor, document(uow, actor, number))
 
     return write_retrying(db, work)
 

@@ -33,7 +33,7 @@ from onhand.api.schemas_counting import (
     XyzClass,
 )
 from onhand.domain.errors import NotFound
-from onhand.services import count_classes, count_reports, count_settings, counts
+from onhand.services import count_classes, count_reports, count_settings, count_views, counts
 from onhand.services.count_plans import create_count, make_daily_plan
 from onhand.services.counts import CountEntry
 
@@ -134,13 +134,13 @@ def list_counts(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Any:
-    return counts.list_counts(db, actor, status=status_, limit=limit, offset=offset)
+    return count_views.list_counts(db, actor, status=status_, limit=limit, offset=offset)
 
 
 @router.get("/counts/{number}", response_model=CountRead, response_model_exclude_unset=True)
 def get_count(number: Number, db: DB, actor: CurrentActor) -> Any:
     """A count and its lines. Book quantities and variances are shown to managers only."""
-    return counts.get_count(db, actor, number)
+    return count_views.get_count(db, actor, number)
 
 
 @router.post(
