@@ -4,6 +4,7 @@ hand-checked fixtures."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -337,3 +338,20 @@ def test_the_variance_report_values_each_variance_at_the_unit_cost(w: World) -> 
     assert got["posted_value"] == [{"currency": "EUR", "value": D("-7.50")}]
     with pytest.raises(Forbidden):
         count_reports.variance_report(w.db, user(w, "clerk"))
+
+
+def test_the_demo_is_classified_and_its_first_days_counts_are_planned(sqlite_db: Database) -> None:
+    from onhand.services import accounts, demo
+
+    today = date(2024, 3, 2)  # a Saturday: the plan is for Monday
+    result = demo.build_demo(sqlite_db, item_count=30, days=60, seed=7, today=today)
+
+    actor = accounts.authenticate(sqlite_db, result.token)
+    classes = count_classes.current_classes(sqlite_db, actor)
+    assert classes is not None
+    assert classes["as_of"] == today
+    assert {x["abc"] for x in classes["items"]} == {"A", "B", "C"}
+    assert re.fullmatch(r"\d count documents? for 2024-03-04: CC-000001.*", result.count_plan)
+    planned = count_views.list_counts(sqlite_db, actor)
+    assert {(d["kind"], d["plan_date"]) for d in planned} == {("plan", date(2024, 3, 4))}
+    assert all(count_views.get_count(sqlite_db, actor, d["number"])["lines"] for d in planned)

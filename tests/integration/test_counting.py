@@ -391,3 +391,22 @@ def test_one_organisation_never_sees_anothers_counts(w: World, db: Database) -> 
             db, other.actor, number, location="WH1/A/01", entries=[CountEntry("BOLT", D(1))]
         )
     assert count_views.list_counts(db, other.actor) == []
+
+
+def test_a_clerk_of_one_warehouse_sees_and_counts_only_its_lines(w: World) -> None:
+    stock(w, "BOLT", "WH1/A/01", 10)
+    stock(w, "BOLT", "WH2/STOCK", 3)
+    number = create_count(w.db, w.actor, sku="BOLT")["number"]
+    accounts.create_user(
+        w.db, w.actor, username="wh1-clerk", password="password-1", role="clerk", warehouses=["WH1"]
+    )
+    clerk = accounts.authenticate(w.db, accounts.login(w.db, "wh1-clerk", "password-1").token)
+
+    shown = count_views.get_count(w.db, clerk, number)
+
+    assert [x["location"] for x in shown["lines"]] == ["WH1/A/01"]
+    err = refused(
+        w, Forbidden, record, w, number, "WH2/STOCK", CountEntry("BOLT", D(3)), actor=clerk
+    )
+    assert err.code == "warehouse_not_allowed"
+    assert record(w, number, "WH1/A/01", CountEntry("BOLT", D(10)), actor=clerk)["status"] == "open"

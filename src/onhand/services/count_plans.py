@@ -102,7 +102,8 @@ def make_daily_plan(db: Database, actor: Actor, *, day: date | None = None) -> d
                 f"{when.isoformat()} is not a working day of the count programme",
                 code="not_a_working_day",
             )
-        run_id = fresh_run_in(uow, actor, settings, utcnow().date())
+        # Fresh for the day planned (a past day is planned with the classes of that time).
+        run_id = fresh_run_in(uow, actor, settings, min(when, utcnow().date()))
         abc = classification.abc_of_items(conn, org, run_id)
         planned = {d.warehouse_id for d in counting.plan_documents(conn, org, when)}
         records = [

@@ -80,7 +80,10 @@ def count_out(uow: UnitOfWork, actor: Actor, doc: Any) -> dict[str, Any]:
         "plan_date": doc.plan_date,
         "status": doc.status,
         "created_at": doc.created_at,
-        "lines": [_line_out(r, reviewer) for r in lines],
+        # A count of an item spans warehouses: each user sees the lines of their own.
+        "lines": [
+            _line_out(r, reviewer) for r in lines if actor.may_touch_warehouse(r.warehouse_id)
+        ],
     }
     if reviewer:
         out["variance_value"] = sum(
