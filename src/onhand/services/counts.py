@@ -54,9 +54,10 @@ class CountEntry:
 
 
 def _adjust(
-    uow: UnitOfWork, actor: Actor, doc: Any, line: Any, variance: int, reason: str
+    uow: UnitOfWork, actor: Actor, doc: Any, line: Any, variance: int, count_no: int, reason: str
 ) -> int | None:
-    """Post a variance between @adjustment and the line's location; the posting's id."""
+    """Post a variance between @adjustment and the line's location; the posting's id. The key
+    names the line and its count, so a retried approval posts once."""
     if variance == 0:
         return None
     gain = variance > 0
@@ -71,17 +72,26 @@ def _adjust(
         ref_id=doc.number,
         reason=reason,
     )
-    key = f"count:{doc.number}:{line.line_no}:{line.count_no}"
+    key = f"count:{doc.number}:{line.line_no}:{count_no}"
     return postings.post_in(uow, actor, [move], idempotency_key=key).posting_id
 
 
 def _decide(
-    uow: UnitOfWork, actor: Actor, doc: Any, line: Any, status: str, reason: str | None
+    uow: UnitOfWork,
+    actor: Actor,
+    doc: Any,
+    line: Any,
+    status: str,
+    reason: str | None,
+    *,
+    variance: int,
+    count_no: int,
 ) -> None:
+    """Approve (posting ``variance``, from count number ``count_no``) or reject a line."""
     now = utcnow()
     posting_id = None
     if status == "approved":
-        posting_id = _adjust(uow, actor, doc, line, line.counted - line.book, reason or AUTO_REASON)
+        posting_id = _adjust(uow, actor, doc, line, variance, count_no, reason or AUTO_REASON)
     counting.update_line(
         uow.conn,
         actor.org_id,
@@ -134,9 +144,16 @@ def _record(
         values["status"] = "recount" if first else "review"
     counting.update_line(conn, org, line.id, **values)
     if within:
-        # Approved at once; re-read so the decision sees the values just recorded.
-        fresh = {r.id: r for r in counting.lines_of(conn, org, doc.id)}[line.id]
-        _decide(uow, actor, doc, fresh, "approved", AUTO_REASON)
+        _decide(
+            uow,
+            actor,
+            doc,
+            line,
+            "approved",
+            AUTO_REASON,
+            variance=counted - book,
+            count_no=line.count_no + 1,
+        )
 
 
 def _check_entry(n: int, e: CountEntry, item: Any) -> tuple[str, str, int]:
@@ -191,32 +208,8 @@ def record_counts(
         _check_in_scope(doc, loc)
         settings = settings_in(uow, org)
         lines = counting.lines_of(conn, org, doc.id)
-        by_key = {(r.location_id, r.item_id, r.lot, r.serial): r for r in lines}
-        refs = catalog.item_refs_by_sku(conn, org, [e.sku for e in entries])
-        latest = classification.latest_run(conn, org)
-        abc = classification.abc_of_items(conn, org, None if latest is None else latest.id)
-        todo: list[tuple[tuple[int, int, str, str], int]] = []
-        for n, e in enumerate(entries, start=1):
-            item = refs.get(e.sku)
-            lot, serial, qty = _check_entry(n, e, item)
-            assert item is not None
-            key = (loc.id, item.id, lot, serial)
-            if any(k == key for k, _ in todo):
-                raise InvalidInput(
-                    f"entry {n}: {e.sku} is counted twice in this batch", code="duplicate_entry"
-                )
-            todo.append((key, qty))
-        next_no = max((r.line_no for r in lines), default=0)
-        new_rows = []
-        for key, _ in todo:
-            if key not in by_key:
-                next_no += 1
-                row = _Found(key[1], key[0], loc.warehouse_id, key[2], key[3])
-                new_rows.append(
-                    line_row(org, doc.id, next_no, row, abc.get(key[1], "C"), expected=False)
-                )
-        counting.insert_lines(conn, new_rows)
-        lines = counting.lines_of(conn, org, doc.id)
+        todo = _keys(uow, actor, loc, entries)
+        lines = _with_found_lines(uow, actor, doc, loc, lines, [k for k, _ in todo])
         by_key = {(r.location_id, r.item_id, r.lot, r.serial): r for r in lines}
         if complete:
             given = {k for k, _ in todo}
@@ -235,6 +228,59 @@ def record_counts(
         return count_out(uow, actor, document(uow, actor, number))
 
     return write_retrying(db, work)
+
+
+Key = tuple[int, int, str, str]  # location, item, lot, serial ('' for none)
+
+
+def _keys(
+    uow: UnitOfWork, actor: Actor, loc: Any, entries: list[CountEntry]
+) -> list[tuple[Key, int]]:
+    """Each entry's line key and counted quantity (micro-units), checked."""
+    refs = catalog.item_refs_by_sku(uow.conn, actor.org_id, [e.sku for e in entries])
+    out: list[tuple[Key, int]] = []
+    seen: set[Key] = set()
+    for n, e in enumerate(entries, start=1):
+        item = refs.get(e.sku)
+        lot, serial, qty = _check_entry(n, e, item)
+        assert item is not None
+        key = (loc.id, item.id, lot, serial)
+        if key in seen:
+            raise InvalidInput(
+                f"entry {n}: {e.sku} is counted twice in this batch", code="duplicate_entry"
+            )
+        seen.add(key)
+        out.append((key, qty))
+    return out
+
+
+def _with_found_lines(
+    uow: UnitOfWork, actor: Actor, doc: Any, loc: Any, lines: list[Any], keys: list[Key]
+) -> list[Any]:
+    """The document's lines, after adding one for each key it did not list (stock found)."""
+    known = {(r.location_id, r.item_id, r.lot, r.serial) for r in lines}
+    new = [k for k in keys if k not in known]
+    if not new:
+        return lines
+    conn, org = uow.conn, actor.org_id
+    latest = classification.latest_run(conn, org)
+    abc = classification.abc_of_items(conn, org, None if latest is None else latest.id)
+    next_no = max((r.line_no for r in lines), default=0)
+    counting.insert_lines(
+        conn,
+        [
+            line_row(
+                org,
+                doc.id,
+                next_no + n,
+                _Found(k[1], k[0], loc.warehouse_id, k[2], k[3]),
+                abc.get(k[1], "C"),
+                expected=False,
+            )
+            for n, k in enumerate(new, start=1)
+        ],
+    )
+    return counting.lines_of(conn, org, doc.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +354,16 @@ def _decide_lines(
                     code="line_not_in_review",
                     line=line.line_no,
                 )
-            _decide(uow, actor, doc, line, status, reason or status_reason(status))
+            _decide(
+                uow,
+                actor,
+                doc,
+                line,
+                status,
+                reason or status_reason(status),
+                variance=line.counted - line.book,
+                count_no=line.count_no,
+            )
             audit(uow, actor, "count", number, status, line=line.line_no)
         _close_if_done(uow, actor, doc)
         return count_out(uow, actor, document(uow, actor, number))
