@@ -196,11 +196,25 @@ def test_no_plan_on_a_day_off(w: World) -> None:
 
 
 def test_a_stale_classification_is_computed_again_when_the_plan_is_made(w: World) -> None:
-    count_classes.classify_items(w.db, w.actor, as_of=datetime.now(UTC).date() - timedelta(days=31))
-    make_daily_plan(w.db, w.actor, day=MONDAY)
+    today = datetime.now(UTC).date()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    count_classes.classify_items(w.db, w.actor, as_of=today - timedelta(days=31))
+
+    make_daily_plan(w.db, w.actor, day=next_monday)
+
     latest = count_classes.current_classes(w.db, w.actor)
     assert latest is not None
-    assert latest["as_of"] == datetime.now(UTC).date()
+    assert latest["as_of"] == today  # a plan ahead uses the classes of today
+
+
+def test_a_past_day_is_planned_with_the_classes_of_that_time(w: World) -> None:
+    count_classes.classify_items(w.db, w.actor, as_of=MONDAY - timedelta(days=29))
+    make_daily_plan(w.db, w.actor, day=MONDAY)  # 29 days later: still fresh
+    make_daily_plan(w.db, w.actor, day=MONDAY + timedelta(days=2))  # 31 days: stale
+
+    latest = count_classes.current_classes(w.db, w.actor)
+    assert latest is not None
+    assert latest["as_of"] == MONDAY + timedelta(days=2)
 
 
 # --- accuracy and variances ------------------------------------------------------------------
