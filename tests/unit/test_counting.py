@@ -250,3 +250,38 @@ def test_periods_start_on_monday_or_the_first_of_the_month() -> None:
     with pytest.raises(InvalidInput):
         period_start(date(2026, 12, 2), "year")
     assert AccuracyPoint(date(2026, 1, 1), 0, 0).accuracy == D(0)
+
+
+FAST = CountSettings(frequency={"A": 52, "B": 26, "C": 12})  # cycles of 5, 10 and 21 days
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("ABC"), st.integers(1, 2)), min_size=1, max_size=60),
+    st.integers(0, 6),
+)
+def test_over_whole_cycles_each_record_is_counted_once_a_cycle_and_days_stay_even(
+    classes: list[tuple[str, int]], offset: int
+) -> None:
+    records = [Record(n, 100 + n, wh, abc, None) for n, (abc, wh) in enumerate(classes)]
+    state = {(r.item_id, r.location_id): r for r in records}
+    first = date(2026, 11, 30) + timedelta(days=offset)
+    counted: Counter[tuple[int, int]] = Counter()
+    per_day: dict[tuple[int, str], list[int]] = {}
+    day, worked = first, 0
+    while worked < 210:  # 10 cycles of C, 21 of B, 42 of A
+        chosen = plan_day(state.values(), day, FAST)
+        if is_working_day(day, FAST.working_days):
+            worked += 1
+            for key in {(r.warehouse_id, r.abc) for r in records}:
+                taken = sum(1 for k in chosen if (state[k].warehouse_id, state[k].abc) == key)
+                per_day.setdefault(key, []).append(taken)
+        for key in chosen:
+            r = state[key]
+            state[key] = Record(r.item_id, r.location_id, r.warehouse_id, r.abc, day)
+            counted[key] += 1
+        day += timedelta(days=1)
+    for r in records:
+        cycles = 210 // cycle_days(FAST.frequency[r.abc], FAST.working_days)
+        assert counted[(r.item_id, r.location_id)] == cycles
+    for taken in per_day.values():
+        assert max(taken) - min(taken) <= 1
