@@ -15,6 +15,7 @@ import time
 import api_posts
 import atp_query
 import batch_posting
+import counting
 import million
 import onhand_query
 import reservations
@@ -53,6 +54,7 @@ def main() -> None:
     atp = atp_query.main(["--movements", str(n)] + (["--samples", "100"] if quick else []))
     scans = scan_resolve.main(["--scans", "1000"] if quick else [])
     tags = rfid_reconcile.main(["--rounds", "2"] if quick else [])
+    counts = counting.main(["--movements", str(n)] + (["--runs", "1"] if quick else []))
     atp_service = atp["service"]["ATP of 100 items, with earliest dates"]
     atp_http = atp["http"]["POST /api/v1/atp, 100 items"]
 
@@ -156,6 +158,7 @@ def main() -> None:
             "atp": atp,
             "scan_resolve": scans,
             "rfid_reconcile": tags,
+            "counting": counts,
             "load_at_end": load,
             "seconds": took,
         },

@@ -14,6 +14,7 @@ from rich.markup import escape
 # The other cli_* modules register their commands on the same app.
 from onhand import (  # noqa: F401
     cli_channel_sales,
+    cli_counting,
     cli_data,
     cli_demo,
     cli_moves,

@@ -92,6 +92,7 @@ def _print_access(result: demo_service.DemoResult, host: str, port: int, serve: 
         ("Login", f"{result.username} / {result.password}  (POST /api/v1/auth/token)"),
         ("Also", f"{', '.join(result.other_users)}: same password"),
         ("API token", result.token),
+        ("Counts", result.count_plan),
         (
             "Try",
             f'curl -H "Authorization: Bearer {result.token}" "{url}/api/v1/stock/locations?path=WH1"',

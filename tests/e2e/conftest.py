@@ -59,6 +59,11 @@ ORG_TABLES = (
     "transfers",
     "transfer_lines",
     "channel_lines",
+    "count_settings",
+    "classification_runs",
+    "item_classes",
+    "count_documents",
+    "count_lines",
 )
 
 

@@ -369,3 +369,40 @@ def test_channel_sales_and_exceptions_from_the_command_line(tmp_path: Path) -> N
         r"negative_stock\s+│\s+BOLT\s+│\s+STORES/S13\s+│\s+-2\s+│\s+2026-01-06 08:00", listed
     ), listed
     ok(run("verify"))
+
+
+def test_cycle_counting_from_the_command_line(tmp_path: Path) -> None:
+    db = ["--database-url", f"sqlite:///{tmp_path / 'count.db'}"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return onhand(*db, *args, cwd=tmp_path)
+
+    ok(run("init", "--slug", "count", "--password", "secret-pw1"))
+    (tmp_path / "l.csv").write_text("path,kind\nWH1,internal\nWH1/A,internal\nWH1/A/01,internal\n")
+    (tmp_path / "i.csv").write_text(
+        "sku,name,uom,precision,tracking,unit_cost\nBOLT,Bolt,ea,0,none,2.5\nMILK,Milk,l,1,lot,1\n"
+    )
+    (tmp_path / "b.csv").write_text("sku,location,quantity,lot\nBOLT,WH1/A/01,50,\n")
+    ok(run("import", "locations", "l.csv"))
+    ok(run("import", "items", "i.csv"))
+    ok(run("import", "balances", "b.csv"))
+    assert "frequency: A=12 B=4 C=365" in ok(run("count", "settings", "--frequency", "C=365"))
+    assert "classified 2 items" in ok(run("count", "classify"))
+    assert "count documents" in ok(run("count", "plan", "--date", "2026-12-07"))
+    assert run("count", "plan", "--date", "2026-12-06").returncode == 2  # a Sunday
+    out = ok(run("count", "create", "--location", "WH1/A"))
+    number = out.split()[0]
+    assert out.startswith("CC-")
+    assert "recount" in ok(run("count", "record", number, "WH1/A/01", "BOLT=40", "MILK@L9=2"))
+    assert "review" in ok(run("count", "record", number, "WH1/A/01", "BOLT=40", "MILK@L9=2"))
+    shown = ok(run("count", "show", number))
+    assert "-10" in shown
+    assert "variance value: -23.00" in shown  # 10 bolts at 2.50 short, 2 l of milk at 1 found
+    assert "closed" in ok(run("count", "approve", number, "--reason", "damaged"))
+    assert "0.0 % (0 of 2)" in ok(run("count", "accuracy", "--period", "day"))
+    bad = run("count", "record", number, "WH1/A/01", "BOLT")
+    assert bad.returncode == 2
+    assert "SKU=QTY" in bad.stderr
+    assert run("count", "show", "CC-404").returncode == 3
+    assert "Traceback" not in bad.stderr
+    ok(run("verify"))

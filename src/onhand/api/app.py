@@ -11,6 +11,7 @@ from onhand.api.routes import (
     admin,
     auth,
     channel_sales,
+    counting,
     exceptions,
     items,
     labels,
@@ -52,6 +53,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         channel_sales,
         scanning,
         labels,
+        counting,
         exceptions,
         admin,
     ):

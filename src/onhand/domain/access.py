@@ -26,6 +26,8 @@ class Permission(StrEnum):
     MANAGE_PURCHASING = "manage_purchasing"
     RECEIVE_WITHOUT_ORDER = "receive_without_order"
     MANAGE_SALES = "manage_sales"
+    # Cycle counting: settings, classification, plans, approving variances, seeing book quantities.
+    MANAGE_COUNTS = "manage_counts"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -41,6 +43,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_PURCHASING,
             Permission.RECEIVE_WITHOUT_ORDER,
             Permission.MANAGE_SALES,
+            Permission.MANAGE_COUNTS,
         }
     ),
     Role.CLERK: frozenset(

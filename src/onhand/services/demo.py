@@ -18,10 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor
+from onhand.domain.counting import CountSettings, is_working_day
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.movements import MAX_BATCH
 from onhand.services import (
     accounts,
+    count_classes,
     items,
     locations,
     postings,
@@ -30,6 +32,7 @@ from onhand.services import (
     suppliers,
 )
 from onhand.services.common import utcnow
+from onhand.services.count_plans import make_daily_plan
 from onhand.services.demo_catalog import WAREHOUSES, location_specs, make_items
 from onhand.services.demo_sim import Simulation
 from onhand.services.postings import MovementInput
@@ -58,6 +61,8 @@ class DemoResult:
     days: int
     movements: int
     postings: int
+    # The cycle counts planned for the first working day from ``today``.
+    count_plan: str = ""
 
 
 def build_demo(
@@ -132,6 +137,7 @@ def build_demo(
         if progress is not None:
             progress(day + 1, days)
     _documents(db, actor, rng, catalogue, today)
+    count_plan = _cycle_counts(db, actor, today)
     return DemoResult(
         org_id=new.org_id,
         slug=slug,
@@ -148,7 +154,21 @@ def build_demo(
         days=days,
         movements=moved,
         postings=posted,
+        count_plan=count_plan,
     )
+
+
+def _cycle_counts(db: Database, actor: Actor, today: date) -> str:
+    """Classify the items on the history (ABC/XYZ) and plan the cycle counts of the first
+    working day from ``today``: what the plan's count documents hold, in words."""
+    count_classes.classify_items(db, actor, as_of=today)
+    day = today
+    while not is_working_day(day, CountSettings().working_days):
+        day += timedelta(days=1)
+    plan = make_daily_plan(db, actor, day=day)
+    numbers = ", ".join(d["number"] for d in plan["documents"])
+    n = len(plan["documents"])
+    return f"{n} count document{'' if n == 1 else 's'} for {day.isoformat()}: {numbers}"
 
 
 def _documents(

@@ -28,6 +28,13 @@ from onhand.store.tables.core import (
     user_warehouses,
     users,
 )
+from onhand.store.tables.counting import (
+    classification_runs,
+    count_documents,
+    count_lines,
+    count_settings,
+    item_classes,
+)
 from onhand.store.tables.numbering import document_counters
 from onhand.store.tables.picking import discrepancies, pick_lists, pick_tasks, shipments
 from onhand.store.tables.purchasing import (
@@ -54,12 +61,17 @@ __all__ = [
     "chain_heads",
     "channel_lines",
     "checkpoints",
+    "classification_runs",
     "commitments",
+    "count_documents",
+    "count_lines",
+    "count_settings",
     "created_columns",
     "discrepancies",
     "document_counters",
     "id_column",
     "item_barcodes",
+    "item_classes",
     "items",
     "locations",
     "lots",
