@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import resvg_py
 import httpx
 import pypdfium2
 import pytest
+import resvg_py
 import zxingcpp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import resvg_py
 import pypdfium2
+import resvg_py
 
 from onhand.domain.epc import encode_sgtin96
 from onhand.services import items, locations, operators, postings
