@@ -117,12 +117,26 @@ def scan(code: str, org: OrgOption = None) -> None:
 def rfid_reconcile(
     location: str,
     file: Annotated[str, typer.Argument(help="EPCs in hex, one per line ('-': standard input)")],
+    count: Annotated[
+        str | None, typer.Option(help="record the read of this bin as its count in CC-...")
+    ] = None,
     org: OrgOption = None,
 ) -> None:
-    """Reconcile RFID reads against the book at a location and below it (posts nothing)."""
+    """Reconcile RFID reads against the book at a location and below it (posts nothing), or
+    with --count record the read of one bin as its count."""
     text = read_input(file).decode("utf-8", "replace")
     reads = [line.strip() for line in text.splitlines() if line.strip()]
     db, actor = org_session(org)
+    if count is not None:
+        with handled():
+            done = rfid.count_reads(db, actor, count, location, reads)
+        console.print(
+            f"{done['location']}: {done['distinct']} tags recorded in {count} "
+            f"({len(done['unknown'])} of unknown GTINs, {len(done['ignored'])} not SGTIN-96); "
+            f"count {done['count']['status']}",
+            highlight=False,
+        )
+        return
     with handled():
         got = rfid.reconcile_reads(db, actor, location, reads)
     console.print(

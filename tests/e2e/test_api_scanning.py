@@ -300,7 +300,7 @@ def test_any_scanned_text_is_answered_without_a_server_error(shop: Tenant, code:
 @given(
     route=st.sampled_from(
         ["/scan/resolve", "/rfid/reads", "/scan/receive", "/scan/pick", "/scan/move",
-         "/labels/sheet.pdf"]
+         "/scan/count", "/rfid/counts", "/labels/sheet.pdf"]
     ),
     value=JSON_VALUES,
 )  # fmt: skip

@@ -70,6 +70,12 @@ def test_labels_scans_and_rfid_from_the_command_line(tmp_path: Path) -> None:
     out = ok(onhand(*db, "rfid", "WH1", "reads.txt", cwd=tmp_path))
     assert "2 reads, 1 distinct, 1 matched, 1 missing, 0 unexpected" in out
 
+    ok(onhand(*db, "count", "create", "--location", "WH1/A/01", cwd=tmp_path))
+    out = ok(onhand(*db, "rfid", "WH1/A/01", "reads.txt", "--count", "CC-000001", cwd=tmp_path))
+    # Serial 1 read, serial 2 not: within the 1-unit tolerance, so both decided and closed.
+    assert "1 tags recorded in CC-000001" in out
+    assert "count closed" in out
+
 
 def test_bad_input_on_the_command_line_is_a_sentence_and_an_exit_code(tmp_path: Path) -> None:
     db = _setup(tmp_path)

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from onhand.api.schemas import PRINTABLE, Code, Exact, Flag, In, Path, Qty
-from onhand.api.schemas_purchasing import ReceiptRead
+from onhand.api.schemas_counting import CountRead
+from onhand.api.schemas_purchasing import Number, ReceiptRead
 from onhand.api.schemas_sales import PickListRead
 
 # A scan may carry GS (ASCII 29, FNC1) between GS1 fields: the service checks the rest.
@@ -191,3 +192,49 @@ class LayoutSet(In):
 class SheetCreate(In):
     labels: list[LabelCreate] = Field(min_length=1, max_length=1000)
     layout: LayoutSet = Field(default_factory=LayoutSet)
+
+
+class CountScanIn(In):
+    code: ScanCode = Field(description="an item, lot or serial barcode")
+    quantity: Exact | None = Field(
+        default=None, description="default: the barcode's count (30)/(37), else 1"
+    )
+
+
+class ScanCount(In):
+    count: Number = Field(description="the count document, e.g. CC-000001")
+    location: ScanCode = Field(description="the bin label of the bin counted")
+    scans: list[CountScanIn] = Field(default_factory=list, max_length=1000)
+    complete: Flag = Field(
+        default=False,
+        description="the scans are everything in the bin: what else the count expected there "
+        "is recorded as 0",
+    )
+
+
+class ScanCountRead(BaseModel):
+    understood: list[UnderstoodRead]
+    notes: list[str]
+    count: CountRead
+
+
+class RfidCountCreate(In):
+    count: Number = Field(description="the count document, e.g. CC-000001")
+    location: Path = Field(description="the bin that was read (no stock below it)")
+    reads: list[Epc] = Field(min_length=1, max_length=100_000, description="EPCs in hex")
+
+
+class RfidUnknown(BaseModel):
+    epc: str
+    gtin: str
+    serial: str
+
+
+class RfidCountRead(BaseModel):
+    location: str
+    reads: int
+    distinct: int
+    duplicates: int
+    ignored: list[RfidIgnored]
+    unknown: list[RfidUnknown] = Field(description="tags of GTINs no item has: not recorded")
+    count: CountRead

@@ -1,6 +1,7 @@
 """RFID: a batch of EPC reads at a location, de-duplicated, decoded as SGTIN-96 and reconciled
 against the book of that location and every location below it (a reader sweeping a zone reads
-its bins). Nothing is posted: the reconciliation is what a count would start from.
+its bins); nothing is posted. Or the read of one bin recorded as that bin's count, which goes
+through the count's tolerances, recounts and approvals like any other.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from onhand.domain.epc import EpcError, Sgtin, decode_sgtin96, normalise
 from onhand.domain.errors import InvalidInput
 from onhand.domain.gs1 import gtin_forms
 from onhand.domain.quantities import from_micro
-from onhand.domain.rfid import BookLine, TagRead, reconcile
+from onhand.domain.rfid import BookLine, TagRead, reconcile, serial_key
+from onhand.services import counts
 from onhand.services.common import stock_location
+from onhand.services.counts import CountEntry
 from onhand.store import scanning
-from onhand.store.unit_of_work import Database
+from onhand.store.unit_of_work import Database, UnitOfWork
 
 MAX_READS = 100_000
 
@@ -47,6 +50,28 @@ def _decode(epcs: list[str]) -> tuple[list[Sgtin], list[dict[str, str]]]:
     return tags, ignored
 
 
+def _looked_up(
+    uow: UnitOfWork, org: int, tags: list[Sgtin]
+) -> tuple[dict[str, Any], list[TagRead]]:
+    """The item of each tag's GTIN (None: no item has it), and the tags as reads."""
+    forms = {g: gtin_forms(g) for g in {t.gtin for t in tags}}
+    owners = scanning.items_by_barcodes(uow.conn, org, [f for fs in forms.values() for f in fs])
+    item_of = {g: next((owners[f] for f in fs if f in owners), None) for g, fs in forms.items()}
+    reads = []
+    for t in tags:
+        item = item_of[t.gtin]
+        reads.append(
+            TagRead(
+                epc=t.epc,
+                gtin=t.gtin,
+                serial=t.serial,
+                sku=None if item is None else item.sku,
+                serialised=item is not None and item.tracking == "serial",
+            )
+        )
+    return item_of, reads
+
+
 def reconcile_reads(db: Database, actor: Actor, location: str, reads: list[str]) -> dict[str, Any]:
     """Reconcile a batch of EPC reads (hex) against the book at ``location`` and below:
     matched serials, missing ones, unexpected reads, and counts of items without serials."""
@@ -56,9 +81,7 @@ def reconcile_reads(db: Database, actor: Actor, location: str, reads: list[str])
     with db.reading() as uow:
         conn, org = uow.conn, actor.org_id
         loc = stock_location(uow, actor, location)
-        forms = {g: gtin_forms(g) for g in {t.gtin for t in tags}}
-        owners = scanning.items_by_barcodes(conn, org, [f for fs in forms.values() for f in fs])
-        item_of = {g: next((owners[f] for f in fs if f in owners), None) for g, fs in forms.items()}
+        item_of, tag_reads = _looked_up(uow, org, tags)
         rows = scanning.book_under(conn, org, loc.path)
         book = [
             BookLine(
@@ -69,18 +92,6 @@ def reconcile_reads(db: Database, actor: Actor, location: str, reads: list[str])
             )
             for r in rows
         ]
-        tag_reads = []
-        for t in tags:
-            item = item_of[t.gtin]
-            tag_reads.append(
-                TagRead(
-                    epc=t.epc,
-                    gtin=t.gtin,
-                    serial=t.serial,
-                    sku=None if item is None else item.sku,
-                    serialised=item is not None and item.tracking == "serial",
-                )
-            )
         result = reconcile(book, tag_reads)
         ids = {item.sku: item.id for item in item_of.values() if item is not None}
         elsewhere = scanning.serial_paths(
@@ -116,4 +127,62 @@ def reconcile_reads(db: Database, actor: Actor, location: str, reads: list[str])
             {"sku": c.sku, "book": c.book, "read": Decimal(c.read), "difference": c.difference}
             for c in result.counts
         ],
+    }
+
+
+def count_reads(
+    db: Database, actor: Actor, count: str, location: str, reads: list[str]
+) -> dict[str, Any]:
+    """Record an RFID read of one bin as its count in count document ``count``: each serial
+    read counts 1 (serials in the book here keep their book spelling), items without serials
+    count their tags, and what the count expected in the bin but was not read counts 0. Tags
+    of unknown GTINs and other kinds of tag are listed, not recorded. A location with stock in
+    locations below it is refused (a read cannot tell which bin a tag is in), and so are tags
+    of lot-tracked items (an SGTIN carries no lot)."""
+    actor.require(Permission.POST_MOVEMENTS)
+    epcs = _distinct(reads)
+    tags, ignored = _decode(epcs)
+    with db.reading() as uow:
+        org = actor.org_id
+        loc = stock_location(uow, actor, location)
+        item_of, tag_reads = _looked_up(uow, org, tags)
+        rows = scanning.book_under(uow.conn, org, loc.path)
+    below = sorted({r.path for r in rows if r.path != loc.path})
+    if below:
+        raise InvalidInput(
+            f"{loc.path} has stock in locations below it ({below[0]}): read one bin at a time "
+            "to count it",
+            code="rfid_count_needs_bin",
+        )
+    lot_items = sorted({i.sku for i in item_of.values() if i is not None and i.tracking == "lot"})
+    if lot_items:
+        raise InvalidInput(
+            f"{lot_items[0]} is lot-tracked and an SGTIN tag carries no lot: count it by "
+            "scanning its lot barcodes",
+            code="rfid_lot_tracked",
+        )
+    spelled = {(r.sku, serial_key(r.serial)): r.serial for r in rows if r.serial is not None}
+    units: dict[str, Decimal] = {}
+    entries: dict[tuple[str, str | None], CountEntry] = {}
+    unknown = []
+    for t in tag_reads:
+        if t.sku is None:
+            unknown.append({"epc": t.epc, "gtin": t.gtin, "serial": t.serial})
+        elif t.serialised:
+            serial = spelled.get((t.sku, serial_key(t.serial)), t.serial)
+            entries[(t.sku, serial)] = CountEntry(sku=t.sku, quantity=Decimal(1), serial=serial)
+        else:
+            units[t.sku] = units.get(t.sku, Decimal(0)) + 1
+    listed = list(entries.values()) + [CountEntry(sku=k, quantity=q) for k, q in units.items()]
+    recorded = counts.record_counts(
+        db, actor, count, location=str(loc.path), entries=listed, complete=True
+    )
+    return {
+        "location": loc.path,
+        "reads": len(reads),
+        "distinct": len(epcs),
+        "duplicates": len(reads) - len(epcs),
+        "ignored": ignored,
+        "unknown": unknown,
+        "count": recorded,
     }

@@ -1,4 +1,4 @@
-"""Scan workflows: receive, pick and move by scanning. Each resolves what the scanner gave (a
+"""Scan workflows: receive, pick, move and count by scanning. Each resolves what the scanner gave (a
 bin label, an item or lot barcode, a count) and calls the existing use case; the answer says
 what was understood next to what was done.
 """
@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.errors import InvalidInput
+from onhand.domain.errors import InvalidInput, OnhandError
 from onhand.domain.movements import check_text
-from onhand.services import picking, postings, purchase_orders, receiving
+from onhand.services import counts, picking, postings, purchase_orders, receiving
+from onhand.services.counts import CountEntry
 from onhand.services.picking import PickConfirmation
 from onhand.services.postings import MovementInput
 from onhand.services.receiving import ReceiptLineInput
@@ -229,4 +230,78 @@ def scan_move(
         "posting_id": posted.posting_id,
         "movement_ids": posted.movement_ids,
         "replayed": posted.replayed,
+    }
+
+
+MAX_COUNT_SCANS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CountScan:
+    """One scan at the bin being counted, with the quantity typed in, if any."""
+
+    code: str
+    quantity: Decimal | None = None
+
+
+def scan_count(
+    db: Database,
+    actor: Actor,
+    *,
+    count: str,
+    location: str,
+    scans: list[CountScan],
+    complete: bool = False,
+) -> dict[str, Any]:
+    """Record a bin's count from scans: each item, lot or serial scan counts the quantity typed
+    in, else the barcode's count (30)/(37), else one; scans of the same item and lot add up, a
+    serial counts once however often it is scanned. With ``complete`` the scans are everything
+    in the bin: what else the count expected there is recorded as 0. Blind, as every count."""
+    actor.require(Permission.POST_MOVEMENTS)
+    if len(scans) > MAX_COUNT_SCANS:
+        raise InvalidInput(f"at most {MAX_COUNT_SCANS} scans at once", code="too_many_scans")
+    if not scans and not complete:
+        raise InvalidInput(
+            "scan at least one item, or say that the bin is complete (an empty bin)",
+            code="no_scans",
+        )
+    loc = _location_scan(db, actor, location, "the bin counted")
+    totals: dict[tuple[str, str | None, str | None], Decimal] = {}
+    notes: list[str] = []
+    with db.reading() as uow:
+        for n, scan in enumerate(scans, start=1):
+            try:
+                r = resolve_in(uow, actor, scan.code)
+                qty = _quantity(scan.quantity, r, Decimal(1))
+            except OnhandError as e:
+                extra = e.extra | {"line": n}
+                raise type(e)(f"scan {n}: {e.message}", code=e.code, **extra) from None
+            item = r.item
+            if item is None:
+                raise InvalidInput(
+                    f"scan {n}: scan an item or lot barcode; {scan.code[:80]!r} is a {r.kind}",
+                    code="scan_not_an_item",
+                    line=n,
+                )
+            lot = r.lot if item.tracking == "lot" else None
+            serial = r.serial if item.tracking == "serial" else None
+            key = (item.sku, lot, serial)
+            if serial is not None:
+                totals[key] = qty  # a unit is there or not: scanning it twice is still one
+            else:
+                totals[key] = totals.get(key, Decimal(0)) + qty
+            notes += [f"scan {n}: {note}" for note in r.notes]
+    entries = [
+        CountEntry(sku=sku, quantity=qty, lot=lot, serial=serial)
+        for (sku, lot, serial), qty in totals.items()
+    ]
+    recorded = counts.record_counts(
+        db, actor, count, location=str(loc.path), entries=entries, complete=complete
+    )
+    return {
+        "understood": [
+            Understood(e.sku, e.lot, e.serial, e.quantity, str(loc.path)).out() for e in entries
+        ],
+        "notes": notes,
+        "count": recorded,
     }

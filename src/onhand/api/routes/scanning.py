@@ -1,4 +1,5 @@
-"""Scanning: resolve a barcode, reconcile RFID reads, and receive, pick and move by scanning."""
+"""Scanning: resolve a barcode, reconcile RFID reads or count a bin with them, and receive, pick,
+move and count by scanning."""
 
 from __future__ import annotations
 
@@ -20,8 +21,12 @@ from onhand.api.deps import (
     idempotency_key_of,
 )
 from onhand.api.schemas_scanning import (
+    RfidCountCreate,
+    RfidCountRead,
     RfidRead,
     RfidReads,
+    ScanCount,
+    ScanCountRead,
     ScanMove,
     ScanMoveRead,
     ScanPick,
@@ -137,3 +142,23 @@ def scan_move(
         ),
         response,
     )
+
+
+@router.post("/scan/count", response_model=ScanCountRead, response_model_exclude_unset=True)
+def scan_count(body: ScanCount, db: DB, actor: CurrentActor) -> Any:
+    """Record a bin's count from its scans (blind: book quantities are for managers only)."""
+    return scan_workflows.scan_count(
+        db,
+        actor,
+        count=body.count,
+        location=body.location,
+        scans=[scan_workflows.CountScan(x.code, x.quantity) for x in body.scans],
+        complete=body.complete,
+    )
+
+
+@router.post("/rfid/counts", response_model=RfidCountRead, response_model_exclude_unset=True)
+def count_rfid(body: RfidCountCreate, db: DB, actor: CurrentActor) -> Any:
+    """Record an RFID read of one bin as its count: read serials count 1, other items their
+    tags, whatever the count expected there and was not read 0."""
+    return rfid.count_reads(db, actor, body.count, body.location, body.reads)
