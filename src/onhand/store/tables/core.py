@@ -178,6 +178,9 @@ locations = Table(
     ),
 )
 
+# A bin label may carry its code rather than its path: scanning looks locations up by code.
+Index("ix_locations_org_id_code", locations.c.org_id, locations.c.code)
+
 lots = Table(
     "lots",
     metadata,
