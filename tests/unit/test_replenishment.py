@@ -98,6 +98,19 @@ def test_reorder_point_for_fill_rate_snyder_shen_example_5_6() -> None:
     )
 
 
+def test_order_up_to_level_snyder_shen_example_4_3() -> None:
+    # Snyder and Shen, 2nd ed., Example 4.3: newsvendor with normal demand 50 +- 8 per period,
+    # h = 0.18, p = 0.70; S* is the order-up-to level of a policy reviewed every period
+    # (R = 1) with no lead time (L = 0). Demand over the
+    # protection interval R + L = 1 is 50 +- 8; alpha = p / (p + h) = 0.70 / 0.88 = 0.795455,
+    # z_alpha = 0.82549, S* = 50 + 0.82549 x 8 = 56.604.
+    demand = protection_interval_demand(50, 8, 1, 0)
+    alpha = 0.70 / (0.70 + 0.18)
+    assert safety_factor_for_cycle_service(alpha) == pytest.approx(0.82549, abs=1e-5)
+    policy = order_up_to_policy(1, demand, safety_stock_for_cycle_service(alpha, demand.sigma))
+    assert policy.order_up_to == pytest.approx(56.604, abs=1e-3)
+
+
 # --- EOQ --------------------------------------------------------------------------------------
 
 
