@@ -195,6 +195,9 @@ def test_normal_loss_known_values() -> None:
     assert normal_loss(1) == pytest.approx(0.083315, abs=1e-6)
     assert normal_loss(2) == pytest.approx(0.008491, abs=1e-6)
     assert normal_loss(-1) == pytest.approx(1 + normal_loss(1), rel=1e-12)
+    # Far tails: G(50) underflows to 0 and G(-50) = 50 + G(50) = 50.
+    assert normal_loss(50) == 0.0
+    assert normal_loss(-50) == 50.0
 
 
 @pytest.mark.parametrize("target", [1e-12, 1e-4, 0.008491, 0.2, 0.398942, 1.083315, 500.0])
@@ -527,3 +530,47 @@ def test_rounding_never_goes_below_moq_and_is_a_pack_multiple(
     assert result % pack == 0
     # Smallest such multiple: one pack less would fall below what was needed.
     assert result - pack < max(quantity, moq)
+
+
+any_float = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@given(a=any_float, b=any_float, c=any_float, d=any_float)
+def test_any_float_gives_a_finite_answer_or_invalid_input(
+    a: float, b: float, c: float, d: float
+) -> None:
+    # Never an OverflowError, ValueError or a silent inf/nan: bad input is InvalidInput.
+    calls = [
+        lambda: eoq(a, b, c, d),
+        lambda: lead_time_demand(a, b, c, d),
+        lambda: safety_stock_for_cycle_service(a, b),
+        lambda: safety_stock_for_fill_rate(a, b, c),
+        lambda: normal_loss(a),
+        lambda: inverse_normal_loss(a),
+        lambda: min_max_policy(LeadTimeDemand(mean=1.0, sigma=1.0), a, b),
+        lambda: classify_demand([a, b, c, d]),
+    ]
+    for call in calls:
+        try:
+            result = call()
+        except InvalidInput:
+            continue
+        if isinstance(result, float):
+            assert math.isfinite(result)
+
+
+def test_results_beyond_the_float_range_are_refused() -> None:
+    with pytest.raises(InvalidInput) as err:
+        eoq(1e308, 1e308, 1e-300, 1e-8)
+    assert err.value.code == "out_of_range"
+    with pytest.raises(InvalidInput) as err:
+        lead_time_demand(1e200, 0, 1e200)
+    assert err.value.code == "out_of_range"
+    with pytest.raises(InvalidInput) as err:
+        eoq(10**400, 10, 2, 0.25)
+    assert err.value.code == "invalid_demand"
+
+
+def test_classify_demand_handles_huge_and_float_values() -> None:
+    assert classify_demand([1e300, 1e300]).pattern is DemandPattern.SMOOTH
+    assert classify_demand([0.1, 0.2, 0.3]).adi == 1.0

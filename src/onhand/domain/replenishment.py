@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 from scipy.optimize import brentq
 from scipy.stats import norm
@@ -38,6 +39,8 @@ Number = float | int | Decimal
 # variation of the non-zero demand sizes.
 ADI_CUTOFF = 1.32
 CV2_CUTOFF = 0.49
+_ADI_CUTOFF_EXACT = Fraction("1.32")
+_CV2_CUTOFF_EXACT = Fraction("0.49")
 
 # G(k) underflows to 0.0 near k = 38.5; above 40 no positive target can be reached any more.
 _K_MAX = 40.0
@@ -49,7 +52,10 @@ def _number(value: Number, field: str, code: str) -> float:
     """A finite float from an int, float or Decimal; anything else is refused with ``code``."""
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise InvalidInput(f"{field} must be a number, got {value!r}", code=code)
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond the float range
+        result = math.inf
     if not math.isfinite(result):
         raise InvalidInput(f"{field} must be a finite number", code=code)
     return result
@@ -66,6 +72,13 @@ def _positive(value: Number, field: str, code: str) -> float:
     result = _number(value, field, code)
     if result <= 0:
         raise InvalidInput(f"{field} must be greater than zero, got {value}", code=code)
+    return result
+
+
+def _finite(result: float, what: str) -> float:
+    """Refuse a result that overflowed the float range (inputs near 1e308 multiply to inf)."""
+    if not math.isfinite(result):
+        raise InvalidInput(f"{what} is too large to compute", code="out_of_range")
     return result
 
 
@@ -96,7 +109,7 @@ def eoq_from_holding_cost(
     demand = _non_negative(annual_demand, "annual_demand", "invalid_demand")
     cost = _non_negative(order_cost, "order_cost", "invalid_cost")
     h = _positive(annual_holding_cost, "holding_cost", "invalid_cost")
-    return math.sqrt(2.0 * demand * cost / h)
+    return _finite(math.sqrt(2.0 * demand * cost / h), "the economic order quantity")
 
 
 def eoq(
@@ -137,7 +150,9 @@ def lead_time_demand(
     sd = _non_negative(demand_sigma, "demand_sigma", "invalid_demand")
     lt = _non_negative(lead_time, "lead_time", "invalid_lead_time")
     lt_sd = _non_negative(lead_time_sigma, "lead_time_sigma", "invalid_lead_time")
-    return LeadTimeDemand(mean=d * lt, sigma=math.sqrt(lt * sd * sd + d * d * lt_sd * lt_sd))
+    mean = _finite(d * lt, "the lead-time demand")
+    sigma = _finite(math.sqrt(lt * sd * sd + d * d * lt_sd * lt_sd), "the lead-time demand sigma")
+    return LeadTimeDemand(mean=mean, sigma=sigma)
 
 
 def protection_interval_demand(
@@ -159,6 +174,11 @@ def protection_interval_demand(
 def normal_loss(k: Number) -> float:
     """Standard normal loss function G(k) = E[(Z - k)+] = phi(k) - k (1 - Phi(k))."""
     z = _number(k, "k", "invalid_safety_factor")
+    # Beyond +-_K_MAX the tail terms are below the float range: G(k) = 0, and G(-k) = k + G(k).
+    if z >= _K_MAX:
+        return 0.0
+    if z <= -_K_MAX:
+        return -z
     # norm.sf keeps precision in the upper tail where 1 - cdf would cancel to 0.
     return float(norm.pdf(z) - z * norm.sf(z))
 
@@ -181,7 +201,7 @@ def safety_factor_for_cycle_service(cycle_service_level: Number) -> float:
 def safety_stock_for_cycle_service(cycle_service_level: Number, sigma: Number) -> float:
     """Safety stock k sigma for a cycle service level, sigma of demand over the lead time."""
     s = _non_negative(sigma, "sigma", "invalid_demand")
-    return safety_factor_for_cycle_service(cycle_service_level) * s
+    return _finite(safety_factor_for_cycle_service(cycle_service_level) * s, "the safety stock")
 
 
 def safety_factor_for_fill_rate(fill_rate: Number, order_quantity: Number, sigma: Number) -> float:
@@ -194,7 +214,7 @@ def safety_factor_for_fill_rate(fill_rate: Number, order_quantity: Number, sigma
     p2 = _service_level(fill_rate, "fill_rate")
     q = _positive(order_quantity, "order_quantity", "invalid_order_quantity")
     s = _positive(sigma, "sigma", "invalid_demand")
-    return inverse_normal_loss(q * (1.0 - p2) / s)
+    return inverse_normal_loss(_finite(q * (1.0 - p2) / s, "the fill-rate loss target"))
 
 
 def safety_stock_for_fill_rate(fill_rate: Number, order_quantity: Number, sigma: Number) -> float:
@@ -204,7 +224,9 @@ def safety_stock_for_fill_rate(fill_rate: Number, order_quantity: Number, sigma:
         _service_level(fill_rate, "fill_rate")
         _positive(order_quantity, "order_quantity", "invalid_order_quantity")
         return 0.0
-    return safety_factor_for_fill_rate(fill_rate, order_quantity, s) * s
+    return _finite(
+        safety_factor_for_fill_rate(fill_rate, order_quantity, s) * s, "the safety stock"
+    )
 
 
 # --- Policies -----------------------------------------------------------------------------
@@ -236,7 +258,8 @@ class OrderUpToPolicy:
 
 def reorder_point(demand: LeadTimeDemand, safety_stock: Number) -> float:
     """Reorder point s = mean demand over the lead time + safety stock."""
-    return demand.mean + _number(safety_stock, "safety_stock", "invalid_safety_stock")
+    level = demand.mean + _number(safety_stock, "safety_stock", "invalid_safety_stock")
+    return _finite(level, "the reorder point")
 
 
 def reorder_point_policy(
@@ -252,9 +275,8 @@ def min_max_policy(
 ) -> MinMaxPolicy:
     """(s, S) with s as for (s, Q) and the common approximation S = s + Q (Q usually the EOQ)."""
     policy = reorder_point_policy(demand, safety_stock, order_quantity)
-    return MinMaxPolicy(
-        minimum=policy.reorder_point, maximum=policy.reorder_point + policy.order_quantity
-    )
+    maximum = _finite(policy.reorder_point + policy.order_quantity, "the maximum")
+    return MinMaxPolicy(minimum=policy.reorder_point, maximum=maximum)
 
 
 def order_up_to_policy(
@@ -355,22 +377,23 @@ def classify_demand(series: Sequence[Number]) -> DemandProfile:
     """Syntetos-Boylan-Croston class of a demand series (one value per period, zeros included).
 
     ADI = periods / periods with demand; CV^2 = (population sd / mean)^2 of the non-zero
-    demands. A value on a cut-off (ADI 1.32, CV^2 0.49) counts as the higher side.
+    demands. A value on a cut-off (ADI 1.32, CV^2 0.49) counts as the higher side. Computed in
+    exact fractions, so a series exactly on a cut-off is classified the same on every machine.
     """
     if len(series) == 0:
         raise InvalidInput("the demand series is empty", code="invalid_demand_series")
-    values = [_non_negative(v, "demand", "invalid_demand") for v in series]
-    sizes = [v for v in values if v > 0]
+    for value in series:
+        _non_negative(value, "demand", "invalid_demand")
+    sizes = [Fraction(v) for v in series if v > 0]
     if not sizes:
         raise InvalidInput("the demand series has no demand to classify", code="no_demand")
-    adi = len(values) / len(sizes)
-    mean = math.fsum(sizes) / len(sizes)
-    variance = math.fsum((v - mean) ** 2 for v in sizes) / len(sizes)
-    cv2 = variance / (mean * mean)
-    intermittent = adi >= ADI_CUTOFF
-    variable = cv2 >= CV2_CUTOFF
+    adi = Fraction(len(series), len(sizes))
+    mean = sum(sizes) / len(sizes)
+    cv2 = sum((v - mean) ** 2 for v in sizes) / len(sizes) / (mean * mean)
+    intermittent = adi >= _ADI_CUTOFF_EXACT
+    variable = cv2 >= _CV2_CUTOFF_EXACT
     if intermittent:
         pattern = DemandPattern.LUMPY if variable else DemandPattern.INTERMITTENT
     else:
         pattern = DemandPattern.ERRATIC if variable else DemandPattern.SMOOTH
-    return DemandProfile(adi=adi, cv2=cv2, pattern=pattern)
+    return DemandProfile(adi=float(adi), cv2=float(cv2), pattern=pattern)
