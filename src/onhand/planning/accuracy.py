@@ -37,6 +37,12 @@ def mae(actual: ArrayLike, forecast: ArrayLike) -> Floats | np.float64:
     return np.mean(np.abs(f - y), axis=-1)
 
 
+def rmse(actual: ArrayLike, forecast: ArrayLike) -> Floats | np.float64:
+    """Root mean squared error along the last axis."""
+    y, f = _pair(actual, forecast)
+    return np.sqrt(np.mean((f - y) ** 2, axis=-1))
+
+
 def seasonal_naive_scale(history: ArrayLike, season_length: int) -> float:
     """In-sample MAE of the seasonal naive forecast (y[t] predicted by y[t - m]): MASE's scale.
 

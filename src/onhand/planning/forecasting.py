@@ -5,8 +5,10 @@ Series are classified (Syntetos-Boylan, :func:`onhand.domain.replenishment.class
 smooth and erratic series try seasonal naive, AutoETS and AutoTheta, intermittent and lumpy ones
 seasonal naive, Croston SBA, TSB, ADIDA and IMAPA. All series of a group are fitted together by
 one StatsForecast call (one long data frame), never model by model in a Python loop. The method
-with the lowest backtest MAE wins (for one series the same order as MASE and WAPE); its final fit
-gives the forecast. Demand cannot be negative, so forecasts are floored at 0 in the backtest and
+with the lowest backtest RMSE wins, and its final fit gives the forecast. Squared error is
+minimised by the mean, which is what order quantities and safety stock need; absolute error (MAE,
+and so MASE and WAPE) is minimised by the median, which for mostly-zero demand is 0, so choosing
+by it would favour methods that forecast too little for intermittent items. Demand cannot be negative, so forecasts are floored at 0 in the backtest and
 the result alike.
 
 Series with no demand at all forecast 0, and series too short for the backtest fall back to the
@@ -62,6 +64,7 @@ class Accuracy:
     """Backtest accuracy of one method on one series; None where a measure is undefined."""
 
     mae: float
+    rmse: float
     mase: float | None
     wape: float | None
     bias: float | None
@@ -240,7 +243,6 @@ def _backtest(
         raise RuntimeError(f"backtest returned {len(cv)} rows, expected {len(order) * points}")
     shape = (len(order), points)
     actual = cv["y"].to_numpy(dtype=np.float64).reshape(shape)
-    # A model that failed on a series gives NaN: it scores infinitely badly there and is not chosen.
     forecasts = {
         m: np.clip(cv[m].to_numpy(dtype=np.float64), 0, None).reshape(shape) for m in methods
     }
@@ -263,12 +265,20 @@ def _none(value: float) -> float | None:
 def _accuracies(bt: _Backtest, method: str) -> list[Accuracy]:
     f = bt.forecasts[method]
     maes = accuracy.mae(bt.actual, f)
+    rmses = accuracy.rmse(bt.actual, f)
     mases = accuracy.mase(bt.actual, f, bt.scale)
     wapes = accuracy.wape(bt.actual, f)
     biases = accuracy.bias(bt.actual, f)
     points = bt.actual.shape[1]
     return [
-        Accuracy(float(maes[i]), _none(mases[i]), _none(wapes[i]), _none(biases[i]), points)
+        Accuracy(
+            float(maes[i]),
+            float(rmses[i]),
+            _none(mases[i]),
+            _none(wapes[i]),
+            _none(biases[i]),
+            points,
+        )
         for i in range(len(bt.keys))
     ]
 
@@ -331,10 +341,11 @@ def forecast(
     ``invalid_bucket``, ``invalid_backtest``, ``invalid_n_jobs``, ``invalid_tsb_alpha``,
     ``invalid_demand_series``, ``invalid_demand``).
     """
+    bucket_season = season_length_for(bucket)  # checks the bucket even when a season is given
     settings = _Settings(
         horizon=_positive_int(horizon, "horizon", "invalid_horizon", MAX_HORIZON),
         season_length=(
-            season_length_for(bucket)
+            bucket_season
             if season_length is None
             else _positive_int(season_length, "season_length", "invalid_season_length", MAX_HORIZON)
         ),
@@ -388,8 +399,11 @@ def forecast(
             continue
         bt = _backtest(groups[group], arrays, methods, settings, n_jobs)
         per_method = {m: _accuracies(bt, m) for m in methods}
-        maes = np.vstack([np.asarray(accuracy.mae(bt.actual, bt.forecasts[m])) for m in methods])
-        best = np.argmin(np.nan_to_num(maes, nan=np.inf), axis=0)  # first listed wins a tie
+        errors_by_method = np.vstack(
+            [np.asarray(accuracy.rmse(bt.actual, bt.forecasts[m])) for m in methods]
+        )
+        # A NaN (a model that failed on the series) never wins; the first listed wins a tie.
+        best = np.argmin(np.nan_to_num(errors_by_method, nan=np.inf), axis=0)
         picked = np.stack([bt.forecasts[methods[b]][i] for i, b in enumerate(best)])
         errors = picked - bt.actual
         for i, key in enumerate(bt.keys):
