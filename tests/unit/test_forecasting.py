@@ -215,6 +215,9 @@ def test_no_series_gives_an_empty_run() -> None:
         ({"a": [1]}, {"n_jobs": 0}, "invalid_n_jobs"),
         ({"a": [1]}, {"tsb_alpha_d": 0}, "invalid_tsb_alpha"),
         ({"a": [1]}, {"tsb_alpha_p": 1.5}, "invalid_tsb_alpha"),
+        ({"a": [1]}, {"ets_model": "ZZ"}, "invalid_ets_model"),
+        ({"a": [1]}, {"ets_model": "NZZ"}, "invalid_ets_model"),
+        ({"a": [1]}, {"ets_model": 3}, "invalid_ets_model"),
     ],
 )
 def test_bad_input_is_refused_with_a_code(series: object, options: dict, code: str) -> None:
