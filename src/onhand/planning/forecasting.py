@@ -137,18 +137,24 @@ def _demand_array(key: object, values: Sequence[float | int | Decimal]) -> np.nd
             f"series {key!r} must be a non-empty list of demand per period",
             code="invalid_demand_series",
         )
+    floats = []
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
             raise InvalidInput(
                 f"series {key!r}, period {i}: demand must be a number, got {v!r}",
                 code="invalid_demand",
             )
-        if not math.isfinite(v) or v < 0:
+        try:
+            number = float(v)
+        except (OverflowError, ValueError):  # an int beyond the float range, a signalling NaN
+            number = math.inf
+        if not math.isfinite(number) or number < 0:
             raise InvalidInput(
                 f"series {key!r}, period {i}: demand must be a finite number of at least 0, got {v}",
                 code="invalid_demand",
             )
-    return np.asarray([float(v) for v in values], dtype=np.float64)
+        floats.append(number)
+    return np.asarray(floats, dtype=np.float64)
 
 
 def season_length_for(bucket: str) -> int:
@@ -338,6 +344,67 @@ def _final_forecasts(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """What the backtest chose for one series."""
+
+    method: str
+    accuracy: Accuracy
+    error_rmse_by_step: tuple[float, ...]
+    candidates: dict[str, Accuracy]
+
+
+def _choose(
+    bt: _Backtest, methods: Sequence[str], horizon: int
+) -> tuple[dict[str, _Choice], np.ndarray]:
+    """The method with the lowest backtest RMSE per series, and its backtest forecasts."""
+    per_method = {m: _accuracies(bt, m) for m in methods}
+    rmses = np.vstack([np.asarray(accuracy.rmse(bt.actual, bt.forecasts[m])) for m in methods])
+    # A NaN (a model that failed on the series) never wins; the first listed wins a tie.
+    best = np.argmin(np.nan_to_num(rmses, nan=np.inf), axis=0)
+    picked = np.stack([bt.forecasts[methods[b]][i] for i, b in enumerate(best)])
+    squared = (picked - bt.actual) ** 2
+    by_step = np.sqrt(
+        np.stack([squared[:, bt.steps == s].mean(axis=1) for s in range(1, horizon + 1)], axis=1)
+    )
+    choices = {
+        key: _Choice(
+            methods[best[i]],
+            per_method[methods[best[i]]][i],
+            tuple(float(v) for v in by_step[i]),
+            {m: per_method[m][i] for m in methods},
+        )
+        for i, key in enumerate(bt.keys)
+    }
+    return choices, picked
+
+
+def _settings(
+    horizon: object, season_length: object, bucket: str, backtest_windows: object, step_size: object,
+    n_jobs: object, tsb_alpha_d: object, tsb_alpha_p: object, ets_model: object,
+) -> _Settings:  # fmt: skip
+    bucket_season = season_length_for(bucket)  # checks the bucket even when a season is given
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+        raise InvalidInput(
+            f"n_jobs must be -1 (all cores) or at least 1, got {n_jobs!r}", code="invalid_n_jobs"
+        )
+    return _Settings(
+        horizon=_positive_int(horizon, "horizon", "invalid_horizon", MAX_HORIZON),
+        season_length=(
+            bucket_season
+            if season_length is None
+            else _positive_int(season_length, "season_length", "invalid_season_length", MAX_HORIZON)
+        ),
+        windows=_positive_int(
+            backtest_windows, "backtest_windows", "invalid_backtest", MAX_WINDOWS
+        ),
+        step_size=_positive_int(step_size, "step_size", "invalid_backtest", MAX_HORIZON),
+        alpha_d=_alpha(tsb_alpha_d, "tsb_alpha_d"),
+        alpha_p=_alpha(tsb_alpha_p, "tsb_alpha_p"),
+        ets_model=_ets_model(ets_model),
+    )
+
+
 def forecast(
     series: Mapping[str, Sequence[float | int | Decimal]],
     *,
@@ -361,26 +428,10 @@ def forecast(
     ``invalid_ets_model``, ``invalid_demand_series``, ``invalid_demand``). ``ets_model`` narrows
     AutoETS's search ("AZZ", additive errors only, fits about 4x faster than "ZZZ").
     """
-    bucket_season = season_length_for(bucket)  # checks the bucket even when a season is given
-    settings = _Settings(
-        horizon=_positive_int(horizon, "horizon", "invalid_horizon", MAX_HORIZON),
-        season_length=(
-            bucket_season
-            if season_length is None
-            else _positive_int(season_length, "season_length", "invalid_season_length", MAX_HORIZON)
-        ),
-        windows=_positive_int(
-            backtest_windows, "backtest_windows", "invalid_backtest", MAX_WINDOWS
-        ),
-        step_size=_positive_int(step_size, "step_size", "invalid_backtest", MAX_HORIZON),
-        alpha_d=_alpha(tsb_alpha_d, "tsb_alpha_d"),
-        alpha_p=_alpha(tsb_alpha_p, "tsb_alpha_p"),
-        ets_model=_ets_model(ets_model),
-    )
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
-        raise InvalidInput(
-            f"n_jobs must be -1 (all cores) or at least 1, got {n_jobs!r}", code="invalid_n_jobs"
-        )
+    settings = _settings(
+        horizon, season_length, bucket, backtest_windows, step_size, n_jobs, tsb_alpha_d,
+        tsb_alpha_p, ets_model,
+    )  # fmt: skip
     if not isinstance(series, Mapping):
         raise InvalidInput(
             "series must map each key to its demand per period", code="invalid_demand_series"
@@ -412,42 +463,27 @@ def forecast(
         intermittent = profile.pattern in (DemandPattern.INTERMITTENT, DemandPattern.LUMPY)
         groups["intermittent" if intermittent else "smooth"].append(key)
 
-    chosen: dict[str, str] = {}
-    backtested: dict[str, tuple[Accuracy, tuple[float, ...], dict[str, Accuracy]]] = {}
+    choices: dict[str, _Choice] = {}
     all_actual, all_chosen, all_baseline, all_scale = [], [], [], []
     for group, methods in (("smooth", SMOOTH_METHODS), ("intermittent", INTERMITTENT_METHODS)):
         if not groups[group]:
             continue
         bt = _backtest(groups[group], arrays, methods, settings, n_jobs)
-        per_method = {m: _accuracies(bt, m) for m in methods}
-        errors_by_method = np.vstack(
-            [np.asarray(accuracy.rmse(bt.actual, bt.forecasts[m])) for m in methods]
-        )
-        # A NaN (a model that failed on the series) never wins; the first listed wins a tie.
-        best = np.argmin(np.nan_to_num(errors_by_method, nan=np.inf), axis=0)
-        picked = np.stack([bt.forecasts[methods[b]][i] for i, b in enumerate(best)])
-        errors = picked - bt.actual
-        for i, key in enumerate(bt.keys):
-            method = methods[best[i]]
-            chosen[key] = method
-            rmse = tuple(
-                float(np.sqrt(np.mean(errors[i, bt.steps == s] ** 2)))
-                for s in range(1, settings.horizon + 1)
-            )
-            backtested[key] = (per_method[method][i], rmse, {m: per_method[m][i] for m in methods})
+        group_choices, picked = _choose(bt, methods, settings.horizon)
+        choices.update(group_choices)
         all_actual.append(bt.actual)
         all_chosen.append(picked)
         all_baseline.append(bt.forecasts[BASELINE])
         all_scale.append(bt.scale)
 
-    finals = _final_forecasts(chosen, arrays, settings, n_jobs)
-    for key, method in chosen.items():
-        acc, rmse, candidates = backtested[key]
+    finals = _final_forecasts({k: c.method for k, c in choices.items()}, arrays, settings, n_jobs)
+    for key, choice in choices.items():
         profile = profiles[key]
         results[key] = SeriesForecast(
-            key, ForecastStatus.BACKTESTED, method, profile.pattern, profile.adi, profile.cv2,
-            finals[key], acc, rmse, candidates,
-            f"{method} had the lowest backtest error of {', '.join(candidates)}",
+            key, ForecastStatus.BACKTESTED, choice.method, profile.pattern, profile.adi,
+            profile.cv2, finals[key], choice.accuracy, choice.error_rmse_by_step,
+            choice.candidates,
+            f"{choice.method} had the lowest backtest RMSE of {', '.join(choice.candidates)}",
         )  # fmt: skip
 
     def combined(parts: list[np.ndarray]) -> np.ndarray:
