@@ -288,11 +288,11 @@ def _none(value: float) -> float | None:
 
 def _accuracies(bt: _Backtest, method: str) -> list[Accuracy]:
     f = bt.forecasts[method]
-    maes = accuracy.mae(bt.actual, f)
-    rmses = accuracy.rmse(bt.actual, f)
-    mases = accuracy.mase(bt.actual, f, bt.scale)
-    wapes = accuracy.wape(bt.actual, f)
-    biases = accuracy.bias(bt.actual, f)
+    maes = np.asarray(accuracy.mae(bt.actual, f))
+    rmses = np.asarray(accuracy.rmse(bt.actual, f))
+    mases = np.asarray(accuracy.mase(bt.actual, f, bt.scale))
+    wapes = np.asarray(accuracy.wape(bt.actual, f))
+    biases = np.asarray(accuracy.bias(bt.actual, f))
     points = bt.actual.shape[1]
     return [
         Accuracy(
