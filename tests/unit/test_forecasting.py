@@ -229,3 +229,18 @@ def test_bad_input_is_refused_with_a_code(series: object, options: dict, code: s
         forecast(series, **kwargs)  # type: ignore[arg-type]
     assert refused.value.code == code
     assert refused.value.message  # a sentence for a person
+
+
+def test_two_processes_give_the_same_answer() -> None:
+    rng = np.random.default_rng(5)
+    sparse = {
+        f"i{k}": np.where(rng.random(60) < 0.3, rng.integers(1, 9, 60), 0).tolist()
+        for k in range(6)
+    }
+    one = forecast(sparse, horizon=3, season_length=4, n_jobs=1)
+    two = forecast(sparse, horizon=3, season_length=4, n_jobs=2)
+    assert one.counts == {"backtested": 6, "no_demand": 0, "too_short": 0}
+    for key in sparse:
+        assert two.series[key].method == one.series[key].method
+        assert two.series[key].forecast == pytest.approx(one.series[key].forecast)
+        assert two.series[key].accuracy == one.series[key].accuracy
