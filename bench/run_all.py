@@ -16,6 +16,7 @@ import api_posts
 import atp_query
 import batch_posting
 import counting
+import forecast as forecast_bench
 import million
 import onhand_query
 import reservations
@@ -54,6 +55,7 @@ def main() -> None:
     atp = atp_query.main(["--movements", str(n)] + (["--samples", "100"] if quick else []))
     scans = scan_resolve.main(["--scans", "1000"] if quick else [])
     tags = rfid_reconcile.main(["--rounds", "2"] if quick else [])
+    forecasts = forecast_bench.main(["--series", "50", "--runs", "1"] if quick else [])
     counts = counting.main(["--movements", str(n)] + (["--runs", "1"] if quick else []))
     atp_service = atp["service"]["ATP of 100 items, with earliest dates"]
     atp_http = atp["http"]["POST /api/v1/atp, 100 items"]
@@ -140,6 +142,16 @@ def main() -> None:
             "",
         ],
     ]
+    per_1000 = 1000 / forecasts["args"]["series"]  # type: ignore[index]
+    rows.append(
+        [
+            "forecasting (backtest, choice, final fit), s per 1,000 series / seasonal naive alone",
+            "recorded",
+            f"{median(forecasts['forecast_s']) * per_1000:,.1f} s / "  # type: ignore[arg-type]
+            f"{median(forecasts['baseline_s']) * per_1000:,.2f} s",  # type: ignore[arg-type]
+            "",
+        ]
+    )
     print_table("Summary against the targets", ["benchmark", "target", "measured", ""], rows)
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     took = time.perf_counter() - started
@@ -159,6 +171,7 @@ def main() -> None:
             "scan_resolve": scans,
             "rfid_reconcile": tags,
             "counting": counts,
+            "forecast": forecasts,
             "load_at_end": load,
             "seconds": took,
         },

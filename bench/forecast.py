@@ -1,0 +1,157 @@
+"""Forecasting time per 1,000 series: the whole engine against seasonal naive alone.
+
+Synthetic monthly demand (season 12): half the series smooth and seasonal, half intermittent
+(demand in about one month of five). The baseline, measured in the same run, is statsforecast's
+seasonal naive alone doing the same backtest and final forecast on the same data frame: the floor
+of any method chosen by backtest. The engine's share is split into the classification (pure
+Python, exact fractions) and the rest (the backtests of all candidates, the final fits).
+
+    python bench/forecast.py [--series 200] [--length 48] [--horizon 3] [--windows 3] [--runs 3]
+                             [--n-jobs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+import warnings
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+from statsforecast import StatsForecast
+from statsforecast.models import SeasonalNaive
+
+from common import median, print_table, save_json
+from onhand.domain.replenishment import classify_demand
+from onhand.planning.forecasting import forecast
+
+SEASON = 12
+
+
+def make_series(n: int, length: int, seed: int = 11) -> dict[str, list[float]]:
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    series: dict[str, list[float]] = {}
+    for i in range(n):
+        if i % 2 == 0:
+            level = rng.uniform(20, 200)
+            shape = level * (1 + 0.4 * np.sin(2 * np.pi * t / SEASON + rng.uniform(0, 6.3)))
+            series[f"S{i:05d}"] = (
+                np.maximum(0, shape + rng.normal(0, 0.1 * level, length)).round().tolist()
+            )
+        else:
+            hits = rng.random(length) < 0.2
+            series[f"I{i:05d}"] = (
+                np.where(hits, rng.integers(1, 20, length), 0).astype(float).tolist()
+            )
+    return series
+
+
+def seasonal_naive_only(
+    series: dict[str, list[float]], horizon: int, windows: int, n_jobs: int
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(list(series), [len(v) for v in series.values()]),
+            "ds": np.concatenate([np.arange(len(v)) for v in series.values()]),
+            "y": np.concatenate([np.asarray(v) for v in series.values()]),
+        }
+    )
+    sf = StatsForecast(models=[SeasonalNaive(season_length=SEASON)], freq=1, n_jobs=n_jobs)
+    sf.cross_validation(df=frame, h=horizon, n_windows=windows, step_size=1)
+    sf.forecast(df=frame, h=horizon)
+
+
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--series", type=int, default=200)
+    parser.add_argument("--length", type=int, default=48)
+    parser.add_argument("--horizon", type=int, default=3)
+    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--ets-model", default="ZZZ", help="AutoETS search, e.g. AZZ (faster)")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    series = make_series(args.series, args.length)
+    options = {"horizon": args.horizon, "season_length": SEASON, "backtest_windows": args.windows}
+
+    import_s = timed(
+        lambda: subprocess.run(
+            [sys.executable, "-c", "import onhand.planning.forecasting"], check=True
+        )
+    )
+    first_call = timed(lambda: forecast(dict(list(series.items())[:2]), **options))
+    baseline = [
+        timed(lambda: seasonal_naive_only(series, args.horizon, args.windows, args.n_jobs))
+        for _ in range(args.runs)
+    ]
+    classify = [
+        timed(lambda: [classify_demand(v) for v in series.values()]) for _ in range(args.runs)
+    ]
+    runs = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        result = forecast(series, n_jobs=args.n_jobs, ets_model=args.ets_model, **options)
+        runs.append(time.perf_counter() - started)
+    methods = Counter(r.method for r in result.series.values())
+
+    per_1000 = 1000 / args.series
+    base, whole, cls = median(baseline), median(runs), median(classify)
+    rows = [
+        ["seasonal naive alone, backtest + forecast (baseline)", base * per_1000, 1.0],
+        ["classification (Syntetos-Boylan, exact fractions)", cls * per_1000, cls / base],
+        [
+            "`forecast()`: classify, backtest all candidates, final fits",
+            whole * per_1000,
+            whole / base,
+        ],
+    ]
+    print_table(
+        f"Forecasting {args.series} series of {args.length} months, horizon {args.horizon}, "
+        f"{args.windows} windows, n_jobs {args.n_jobs}, AutoETS {args.ets_model}: seconds per 1,000 series, median of {args.runs}",
+        ["step", "s / 1,000 series", "x baseline"],
+        [[name, round(sec, 2), round(ratio, 1)] for name, sec, ratio in rows],
+    )
+    print_table(
+        "Methods chosen",
+        ["method", "series"],
+        sorted(methods.items(), key=lambda kv: -kv[1]),
+    )
+    print_table(
+        "Accuracy over the backtested series",
+        ["", "MASE (mean)", "WAPE", "bias"],
+        [
+            [name, round(acc.mase_mean or 0, 3), round(acc.wape or 0, 3), round(acc.bias or 0, 3)]
+            for name, acc in (
+                ("chosen methods", result.overall),
+                ("seasonal naive", result.baseline),
+            )
+        ],
+    )
+    print(f"\nimporting the engine (a fresh interpreter): {import_s:.2f} s")
+    print(f"first call, 2 series (after the import): {first_call:.2f} s")
+    data = {
+        "args": vars(args),
+        "import_s": import_s,
+        "first_call_s": first_call,
+        "baseline_s": baseline,
+        "classify_s": classify,
+        "forecast_s": runs,
+        "methods": dict(methods),
+    }
+    save_json("forecast.json", data)
+    return data
+
+
+if __name__ == "__main__":
+    main()

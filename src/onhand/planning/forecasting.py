@@ -1,0 +1,506 @@
+"""Demand forecasting per series, with the method chosen by a rolling-origin backtest.
+
+Each series is one item's demand per bucket (day, week or month), oldest first, zeros included.
+Series are classified (Syntetos-Boylan, :func:`onhand.domain.replenishment.classify_demand`);
+smooth and erratic series try seasonal naive, AutoETS and AutoTheta, intermittent and lumpy ones
+seasonal naive, Croston SBA, TSB, ADIDA and IMAPA. All series of a group are fitted together by
+one StatsForecast call (one long data frame), never model by model in a Python loop. The method
+with the lowest backtest RMSE wins, and its final fit gives the forecast. Squared error is
+minimised by the mean, which is what order quantities and safety stock need; absolute error (MAE,
+and so MASE and WAPE) is minimised by the median, which for mostly-zero demand is 0, so choosing
+by it would favour methods that forecast too little for intermittent items. Demand cannot be negative, so forecasts are floored at 0 in the backtest and
+the result alike.
+
+Series with no demand at all forecast 0, and series too short for the backtest fall back to the
+mean of their history, each with a status and a note that say so.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+from statsforecast import StatsForecast
+from statsforecast.models import (
+    ADIDA,
+    IMAPA,
+    TSB,
+    AutoETS,
+    AutoTheta,
+    CrostonSBA,
+    SeasonalNaive,
+)
+
+from onhand.domain.errors import InvalidInput
+from onhand.domain.replenishment import DemandPattern, classify_demand
+from onhand.planning import accuracy
+
+# Seasonal cycle of each bucket: a week of days, a year of weeks or months.
+SEASON_LENGTHS: Mapping[str, int] = {"day": 7, "week": 52, "month": 12}
+MAX_HORIZON = 1000
+MAX_WINDOWS = 100
+# A backtest's first training window needs one full season plus this many points (the seasonal
+# naive forecast and the MASE scale need at least one season before them).
+MIN_EXTRA_TRAINING = 3
+BASELINE = "SeasonalNaive"
+SMOOTH_METHODS = (BASELINE, "AutoETS", "AutoTheta")
+INTERMITTENT_METHODS = (BASELINE, "CrostonSBA", "TSB", "ADIDA", "IMAPA")
+
+
+class ForecastStatus(StrEnum):
+    BACKTESTED = "backtested"
+    NO_DEMAND = "no_demand"
+    TOO_SHORT = "too_short"
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    """Backtest accuracy of one method on one series; None where a measure is undefined."""
+
+    mae: float
+    rmse: float
+    mase: float | None
+    wape: float | None
+    bias: float | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesForecast:
+    key: str
+    status: ForecastStatus
+    method: str
+    pattern: DemandPattern | None
+    adi: float | None
+    cv2: float | None
+    forecast: tuple[float, ...]
+    accuracy: Accuracy | None
+    # Root mean squared backtest error at each step ahead (1..horizon), over the windows: the
+    # spread safety stock needs. None when the series was not backtested.
+    error_rmse_by_step: tuple[float, ...] | None
+    candidates: Mapping[str, Accuracy]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class OverallAccuracy:
+    """Accuracy over all backtested series: WAPE and bias weighted by volume, MASE as the mean."""
+
+    series: int
+    mase_mean: float | None
+    wape: float | None
+    bias: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastRun:
+    horizon: int
+    season_length: int
+    backtest_windows: int
+    step_size: int
+    series: dict[str, SeriesForecast]
+    overall: OverallAccuracy
+    # The seasonal naive method on the same series and windows, to compare against.
+    baseline: OverallAccuracy
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+def _positive_int(value: object, name: str, code: str, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInput(f"{name} must be a whole number of at least 1, got {value!r}", code=code)
+    if maximum is not None and value > maximum:
+        raise InvalidInput(f"{name} must be at most {maximum}, got {value}", code=code)
+    return value
+
+
+def _alpha(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise InvalidInput(
+            f"{name} must be above 0 and at most 1, got {value!r}", code="invalid_tsb_alpha"
+        )
+    return float(value)
+
+
+def _demand_array(key: object, values: Sequence[float | int | Decimal]) -> np.ndarray:
+    if not isinstance(key, str) or not key:
+        raise InvalidInput(
+            f"a series key must be a non-empty text, got {key!r}", code="invalid_demand_series"
+        )
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence) or len(values) == 0:
+        raise InvalidInput(
+            f"series {key!r} must be a non-empty list of demand per period",
+            code="invalid_demand_series",
+        )
+    floats = []
+    for i, v in enumerate(values):
+        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+            raise InvalidInput(
+                f"series {key!r}, period {i}: demand must be a number, got {v!r}",
+                code="invalid_demand",
+            )
+        try:
+            number = float(v)
+        except (OverflowError, ValueError):  # an int beyond the float range, a signalling NaN
+            number = math.inf
+        if not math.isfinite(number) or number < 0:
+            raise InvalidInput(
+                f"series {key!r}, period {i}: demand must be a finite number of at least 0, got {v}",
+                code="invalid_demand",
+            )
+        floats.append(number)
+    return np.asarray(floats, dtype=np.float64)
+
+
+def season_length_for(bucket: str) -> int:
+    """The seasonal cycle of a bucket: 7 for days, 52 for weeks, 12 for months."""
+    try:
+        return SEASON_LENGTHS[bucket]
+    except KeyError:
+        raise InvalidInput(
+            f"bucket must be one of day, week, month, got {bucket!r}", code="invalid_bucket"
+        ) from None
+
+
+def _ets_model(value: object) -> str:
+    """An ETS model spec: error A/M/Z, trend N/A/M/Z, season N/A/M/Z (Z: let AutoETS choose)."""
+    if (
+        not isinstance(value, str)
+        or len(value) != 3
+        or value[0] not in "AMZ"
+        or value[1] not in "NAMZ"
+        or value[2] not in "NAMZ"
+    ):
+        raise InvalidInput(
+            f"ets_model must be three letters (error A, M or Z; trend and season N, A, M or Z), got {value!r}",
+            code="invalid_ets_model",
+        )
+    return value
+
+
+def _models(methods: Sequence[str], settings: _Settings) -> list:
+    season_length, alpha_d, alpha_p = settings.season_length, settings.alpha_d, settings.alpha_p
+    makers = {
+        "SeasonalNaive": lambda: SeasonalNaive(season_length=season_length),
+        "AutoETS": lambda: AutoETS(season_length=season_length, model=settings.ets_model),
+        "AutoTheta": lambda: AutoTheta(season_length=season_length),
+        "CrostonSBA": CrostonSBA,
+        "TSB": lambda: TSB(alpha_d=alpha_d, alpha_p=alpha_p),
+        "ADIDA": ADIDA,
+        "IMAPA": IMAPA,
+    }
+    return [makers[m]() for m in methods]
+
+
+def _long_frame(keys: Sequence[str], arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """The long data frame StatsForecast fits at once: one row per series and period."""
+    lengths = [arrays[k].size for k in keys]
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.asarray(keys, dtype=object), lengths),
+            "ds": np.concatenate([np.arange(n) for n in lengths]),
+            "y": np.concatenate([arrays[k] for k in keys]),
+        }
+    )
+
+
+def _fit(methods: Sequence[str], settings: _Settings, n_jobs: int) -> StatsForecast:
+    return StatsForecast(
+        models=_models(methods, settings),
+        freq=1,
+        n_jobs=n_jobs,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    horizon: int
+    season_length: int
+    windows: int
+    step_size: int
+    alpha_d: float
+    alpha_p: float
+    ets_model: str
+
+    @property
+    def test_span(self) -> int:
+        return self.horizon + self.step_size * (self.windows - 1)
+
+    @property
+    def min_length(self) -> int:
+        return self.season_length + MIN_EXTRA_TRAINING + self.test_span
+
+
+@dataclass(frozen=True, slots=True)
+class _Backtest:
+    """Backtest of one group: per model, actual and forecast arrays of shape (series, points)."""
+
+    keys: list[str]
+    actual: np.ndarray
+    forecasts: dict[str, np.ndarray]
+    steps: np.ndarray  # step ahead (1..horizon) of each point, shape (points,)
+    scale: np.ndarray
+
+
+def _backtest(
+    keys: list[str],
+    arrays: Mapping[str, np.ndarray],
+    methods: Sequence[str],
+    settings: _Settings,
+    n_jobs: int,
+) -> _Backtest:
+    frame = _long_frame(keys, arrays)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cv = _fit(methods, settings, n_jobs).cross_validation(
+            df=frame, h=settings.horizon, n_windows=settings.windows, step_size=settings.step_size
+        )
+    cv = cv.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
+    order = sorted(keys)
+    points = settings.windows * settings.horizon
+    if len(cv) != len(order) * points:
+        raise RuntimeError(f"backtest returned {len(cv)} rows, expected {len(order) * points}")
+    shape = (len(order), points)
+    actual = cv["y"].to_numpy(dtype=np.float64).reshape(shape)
+    forecasts = {
+        m: np.clip(cv[m].to_numpy(dtype=np.float64), 0, None).reshape(shape) for m in methods
+    }
+    steps = (cv["ds"] - cv["cutoff"]).to_numpy()[:points]
+    # MASE's scale comes from the history before the first backtest origin, which every window sees.
+    held_out = settings.test_span
+    scale = np.asarray(
+        [
+            accuracy.seasonal_naive_scale(arrays[k][:-held_out], settings.season_length)
+            for k in order
+        ]
+    )
+    return _Backtest(order, actual, forecasts, steps, scale)
+
+
+def _none(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _accuracies(bt: _Backtest, method: str) -> list[Accuracy]:
+    f = bt.forecasts[method]
+    maes = np.asarray(accuracy.mae(bt.actual, f))
+    rmses = np.asarray(accuracy.rmse(bt.actual, f))
+    mases = np.asarray(accuracy.mase(bt.actual, f, bt.scale))
+    wapes = np.asarray(accuracy.wape(bt.actual, f))
+    biases = np.asarray(accuracy.bias(bt.actual, f))
+    points = bt.actual.shape[1]
+    return [
+        Accuracy(
+            float(maes[i]),
+            float(rmses[i]),
+            _none(mases[i]),
+            _none(wapes[i]),
+            _none(biases[i]),
+            points,
+        )
+        for i in range(len(bt.keys))
+    ]
+
+
+def _overall(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> OverallAccuracy:
+    if actual.size == 0:
+        return OverallAccuracy(series=0, mase_mean=None, wape=None, bias=None)
+    mases = np.asarray(accuracy.mase(actual, forecast, scale))
+    defined = mases[~np.isnan(mases)]
+    flat_y, flat_f = actual.ravel(), forecast.ravel()
+    return OverallAccuracy(
+        series=actual.shape[0],
+        mase_mean=float(defined.mean()) if defined.size else None,
+        wape=_none(float(accuracy.wape(flat_y, flat_f))),
+        bias=_none(float(accuracy.bias(flat_y, flat_f))),
+    )
+
+
+def _final_forecasts(
+    chosen: Mapping[str, str], arrays: Mapping[str, np.ndarray], settings: _Settings, n_jobs: int
+) -> dict[str, tuple[float, ...]]:
+    """Fit each chosen method once, on all the series that chose it together."""
+    by_method: dict[str, list[str]] = {}
+    for key, method in chosen.items():
+        by_method.setdefault(method, []).append(key)
+    result: dict[str, tuple[float, ...]] = {}
+    for method, keys in by_method.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            fc = _fit([method], settings, n_jobs).forecast(
+                df=_long_frame(keys, arrays), h=settings.horizon
+            )
+        fc = fc.sort_values(["unique_id", "ds"], kind="stable")
+        values = np.clip(np.nan_to_num(fc[method].to_numpy(dtype=np.float64), nan=0.0), 0, None)
+        for i, key in enumerate(sorted(keys)):
+            result[key] = tuple(
+                float(v) for v in values[i * settings.horizon : (i + 1) * settings.horizon]
+            )
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """What the backtest chose for one series."""
+
+    method: str
+    accuracy: Accuracy
+    error_rmse_by_step: tuple[float, ...]
+    candidates: dict[str, Accuracy]
+
+
+def _choose(
+    bt: _Backtest, methods: Sequence[str], horizon: int
+) -> tuple[dict[str, _Choice], np.ndarray]:
+    """The method with the lowest backtest RMSE per series, and its backtest forecasts."""
+    per_method = {m: _accuracies(bt, m) for m in methods}
+    rmses = np.vstack([np.asarray(accuracy.rmse(bt.actual, bt.forecasts[m])) for m in methods])
+    # A NaN (a model that failed on the series) never wins; the first listed wins a tie.
+    best = np.argmin(np.nan_to_num(rmses, nan=np.inf), axis=0)
+    picked = np.stack([bt.forecasts[methods[b]][i] for i, b in enumerate(best)])
+    squared = (picked - bt.actual) ** 2
+    by_step = np.sqrt(
+        np.stack([squared[:, bt.steps == s].mean(axis=1) for s in range(1, horizon + 1)], axis=1)
+    )
+    choices = {
+        key: _Choice(
+            methods[best[i]],
+            per_method[methods[best[i]]][i],
+            tuple(float(v) for v in by_step[i]),
+            {m: per_method[m][i] for m in methods},
+        )
+        for i, key in enumerate(bt.keys)
+    }
+    return choices, picked
+
+
+def _settings(
+    horizon: object, season_length: object, bucket: str, backtest_windows: object, step_size: object,
+    n_jobs: object, tsb_alpha_d: object, tsb_alpha_p: object, ets_model: object,
+) -> _Settings:  # fmt: skip
+    bucket_season = season_length_for(bucket)  # checks the bucket even when a season is given
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
+        raise InvalidInput(
+            f"n_jobs must be -1 (all cores) or at least 1, got {n_jobs!r}", code="invalid_n_jobs"
+        )
+    return _Settings(
+        horizon=_positive_int(horizon, "horizon", "invalid_horizon", MAX_HORIZON),
+        season_length=(
+            bucket_season
+            if season_length is None
+            else _positive_int(season_length, "season_length", "invalid_season_length", MAX_HORIZON)
+        ),
+        windows=_positive_int(
+            backtest_windows, "backtest_windows", "invalid_backtest", MAX_WINDOWS
+        ),
+        step_size=_positive_int(step_size, "step_size", "invalid_backtest", MAX_HORIZON),
+        alpha_d=_alpha(tsb_alpha_d, "tsb_alpha_d"),
+        alpha_p=_alpha(tsb_alpha_p, "tsb_alpha_p"),
+        ets_model=_ets_model(ets_model),
+    )
+
+
+def forecast(
+    series: Mapping[str, Sequence[float | int | Decimal]],
+    *,
+    horizon: int,
+    season_length: int | None = None,
+    bucket: str = "week",
+    backtest_windows: int = 3,
+    step_size: int = 1,
+    n_jobs: int = 1,
+    tsb_alpha_d: float = 0.1,
+    tsb_alpha_p: float = 0.1,
+    ets_model: str = "ZZZ",
+) -> ForecastRun:
+    """Forecast every series ``horizon`` buckets ahead with the method its backtest prefers.
+
+    ``series`` maps a key (e.g. a SKU) to its demand per bucket, oldest first. The season length
+    defaults to the bucket's (:data:`SEASON_LENGTHS`). The backtest has ``backtest_windows``
+    forecast origins, ``step_size`` buckets apart, each forecasting ``horizon`` buckets. Bad input
+    raises :class:`InvalidInput` (codes ``invalid_horizon``, ``invalid_season_length``,
+    ``invalid_bucket``, ``invalid_backtest``, ``invalid_n_jobs``, ``invalid_tsb_alpha``,
+    ``invalid_ets_model``, ``invalid_demand_series``, ``invalid_demand``). ``ets_model`` narrows
+    AutoETS's search ("AZZ", additive errors only, fits about 4x faster than "ZZZ").
+    """
+    settings = _settings(
+        horizon, season_length, bucket, backtest_windows, step_size, n_jobs, tsb_alpha_d,
+        tsb_alpha_p, ets_model,
+    )  # fmt: skip
+    if not isinstance(series, Mapping):
+        raise InvalidInput(
+            "series must map each key to its demand per period", code="invalid_demand_series"
+        )
+    arrays = {key: _demand_array(key, values) for key, values in series.items()}
+
+    results: dict[str, SeriesForecast] = {}
+    groups: dict[str, list[str]] = {"smooth": [], "intermittent": []}
+    profiles = {}
+    for key, y in arrays.items():
+        if not y.any():
+            results[key] = SeriesForecast(
+                key, ForecastStatus.NO_DEMAND, "Zero", None, None, None,
+                (0.0,) * settings.horizon, None, None, {},
+                "no demand in the history: the forecast is 0",
+            )  # fmt: skip
+            continue
+        profile = classify_demand(y.tolist())
+        profiles[key] = profile
+        if y.size < settings.min_length:
+            mean = float(y.mean())
+            results[key] = SeriesForecast(
+                key, ForecastStatus.TOO_SHORT, "HistoricAverage", profile.pattern, profile.adi,
+                profile.cv2, (mean,) * settings.horizon, None, None, {},
+                f"{y.size} periods are fewer than the {settings.min_length} the backtest needs: "
+                "the forecast is the mean of the history, not backtested",
+            )  # fmt: skip
+            continue
+        intermittent = profile.pattern in (DemandPattern.INTERMITTENT, DemandPattern.LUMPY)
+        groups["intermittent" if intermittent else "smooth"].append(key)
+
+    choices: dict[str, _Choice] = {}
+    all_actual, all_chosen, all_baseline, all_scale = [], [], [], []
+    for group, methods in (("smooth", SMOOTH_METHODS), ("intermittent", INTERMITTENT_METHODS)):
+        if not groups[group]:
+            continue
+        bt = _backtest(groups[group], arrays, methods, settings, n_jobs)
+        group_choices, picked = _choose(bt, methods, settings.horizon)
+        choices.update(group_choices)
+        all_actual.append(bt.actual)
+        all_chosen.append(picked)
+        all_baseline.append(bt.forecasts[BASELINE])
+        all_scale.append(bt.scale)
+
+    finals = _final_forecasts({k: c.method for k, c in choices.items()}, arrays, settings, n_jobs)
+    for key, choice in choices.items():
+        profile = profiles[key]
+        results[key] = SeriesForecast(
+            key, ForecastStatus.BACKTESTED, choice.method, profile.pattern, profile.adi,
+            profile.cv2, finals[key], choice.accuracy, choice.error_rmse_by_step,
+            choice.candidates,
+            f"{choice.method} had the lowest backtest RMSE of {', '.join(choice.candidates)}",
+        )  # fmt: skip
+
+    def combined(parts: list[np.ndarray]) -> np.ndarray:
+        return np.vstack(parts) if parts else np.empty((0, 0))
+
+    actual, scale = combined(all_actual), np.concatenate(all_scale) if all_scale else np.empty(0)
+    counts = {
+        status.value: sum(1 for r in results.values() if r.status == status)
+        for status in ForecastStatus
+    }
+    return ForecastRun(
+        horizon=settings.horizon,
+        season_length=settings.season_length,
+        backtest_windows=settings.windows,
+        step_size=settings.step_size,
+        series={key: results[key] for key in arrays},
+        overall=_overall(actual, combined(all_chosen), scale),
+        baseline=_overall(actual, combined(all_baseline), scale),
+        counts=counts,
+    )
