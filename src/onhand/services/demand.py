@@ -138,7 +138,8 @@ def demand_history(
         "bucket": kind.value,
         "start": start,
         "end": end,
-        "total": sum(s.qty, Decimal(0)).quantize(s.qty[0]) if s.qty else Decimal(0),
+        # A range has at least one day, so at least one bucket to take the precision from.
+        "total": sum(s.qty, Decimal(0)).quantize(s.qty[0]),
         "series": [
             {
                 "start": first,

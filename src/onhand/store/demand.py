@@ -97,7 +97,7 @@ def demand_by_bucket(
     return list(conn.execute(q))
 
 
-def _delta(scope: str) -> tuple[Any, Any, Any]:
+def scope_change(scope: str) -> tuple[Any, Any, Any]:
     """(signed change of the scope's on hand, from clause, touches-the-scope condition)."""
     src, dst = locations.alias("src"), locations.alias("dst")
     into, out_of = _in_scope(dst, scope), _in_scope(src, scope)
@@ -114,7 +114,7 @@ def on_hand_before(
     conn: Connection, org_id: int, item_ids: Sequence[int], scope: str, before: datetime
 ) -> dict[int, int]:
     """On hand in the scope per item just before ``before`` (a replay of the ledger)."""
-    delta, frm, touches = _delta(scope)
+    delta, frm, touches = scope_change(scope)
     q = (
         select(movements.c.item_id, func.sum(delta))
         .select_from(frm)
@@ -141,7 +141,7 @@ def daily_balance_moves(
     an item changed: ``low`` the lowest running balance after any instant of the day, ``net``
     the day's change, both relative to the balance at ``since``. Movements at the same instant
     (one posting) are netted first, so a receipt put away at once is no stockout."""
-    delta, frm, touches = _delta(scope)
+    delta, frm, touches = scope_change(scope)
     at = movements.c.effective_at
     instants = (
         select(movements.c.item_id, at.label("at"), func.sum(delta).label("d"))
