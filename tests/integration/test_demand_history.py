@@ -154,10 +154,9 @@ def test_quantities_keep_the_item_precision(w: World) -> None:
 
 
 def test_the_bulk_form_answers_arrays_per_item_in_the_order_asked(w: World) -> None:
-    path, bucket, start, end, series = demand.demand_histories(
-        w.db, w.actor, "WH1", ["FLOUR", "BOLT"], "week", START, END
-    )
-    assert (path, bucket.value, start, end) == ("WH1", "week", START, END)
+    got = demand.demand_histories(w.db, w.actor, "WH1", ["FLOUR", "BOLT"], "week", START, END)
+    assert (got.location, got.bucket.value, got.start, got.end) == ("WH1", "week", START, END)
+    series = got.series
     assert [s.sku for s in series] == ["FLOUR", "BOLT"]
     assert series[1].starts == [date(2026, 3, 23), date(2026, 3, 30), date(2026, 4, 6)]
     assert series[1].qty == [D(8), D(0), D(3)]

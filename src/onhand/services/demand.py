@@ -44,6 +44,17 @@ class DemandSeries:
     stockout_days: list[int]
 
 
+@dataclass(frozen=True, slots=True)
+class DemandHistories:
+    """The answer of the bulk form: where, how bucketed, over which days, one series per SKU."""
+
+    location: str
+    bucket: Bucket
+    start: date
+    end: date
+    series: list[DemandSeries]
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
@@ -63,10 +74,10 @@ def demand_histories(
     bucket: str = "week",
     start: date | None = None,
     end: date | None = None,
-) -> tuple[str, Bucket, date, date, list[DemandSeries]]:
+) -> DemandHistories:
     """Demand history of up to MAX_ITEMS items at one location and everything below it (a
     warehouse, an area, a bin) over [start, end] (UTC days; default the last 364 days to
-    today): (location path, bucket, start, end, one series per SKU in the order asked)."""
+    today): one series per SKU, in the order asked."""
     actor.require(Permission.READ)
     kind = parse_bucket(bucket)
     start, end = _range(start, end)
@@ -104,7 +115,7 @@ def demand_histories(
         out = stockout_days(opening.get(ref.id, 0), ledger[ref.id], start, end)
         points = build_series(kind, start, end, qty[ref.id], out)
         series.append(_arrays(sku, ref.uom, ref.precision, points))
-    return loc.path, kind, start, end, series
+    return DemandHistories(loc.path, kind, start, end, series)
 
 
 def _arrays(sku: str, uom: str, precision: int, points: list[DemandPoint]) -> DemandSeries:
@@ -130,14 +141,15 @@ def demand_history(
     """Demand history of one item at a location and everything below it, one row per bucket:
     its first day, days in the range, net demand, days out of stock and whether it was out of
     stock at all in it."""
-    path, kind, start, end, (s,) = demand_histories(db, actor, location, [sku], bucket, start, end)
+    got = demand_histories(db, actor, location, [sku], bucket, start, end)
+    (s,) = got.series
     return {
         "sku": s.sku,
         "uom": s.uom,
-        "location": path,
-        "bucket": kind.value,
-        "start": start,
-        "end": end,
+        "location": got.location,
+        "bucket": got.bucket.value,
+        "start": got.start,
+        "end": got.end,
         # A range has at least one day, so at least one bucket to take the precision from.
         "total": sum(s.qty, Decimal(0)).quantize(s.qty[0]),
         "series": [
