@@ -16,6 +16,7 @@ from onhand import (  # noqa: F401
     cli_channel_sales,
     cli_counting,
     cli_data,
+    cli_demand,
     cli_demo,
     cli_moves,
     cli_purchasing,

@@ -12,6 +12,7 @@ from onhand.api.routes import (
     auth,
     channel_sales,
     counting,
+    demand,
     exceptions,
     items,
     labels,
@@ -54,6 +55,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         scanning,
         labels,
         counting,
+        demand,
         exceptions,
         admin,
     ):

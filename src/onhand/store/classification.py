@@ -6,21 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, func, insert, literal, select
+from sqlalchemy import Connection, Row, func, insert, select
 
+from onhand.store.demand import net_outward
 from onhand.store.locking import chunks, dialect_insert
 from onhand.store.tables import (
     classification_runs,
     count_settings,
     item_classes,
     items,
-    locations,
     movements,
 )
-
-STOCK_KINDS = ("internal", "transit")
-OUTWARD_KINDS = ("customer", "scrap")
-
 
 # --- settings --------------------------------------------------------------------------------
 
@@ -34,35 +30,13 @@ def save_settings(conn: Connection, org_id: int, values: dict[str, Any]) -> None
     conn.execute(ins.on_conflict_do_update(index_elements=["org_id"], set_=values))
 
 
-# --- consumption -----------------------------------------------------------------------------
-
-
-def _net_outward(org_id: int, since: datetime, until: datetime) -> tuple[Any, Any]:
-    """(select columns, where) pieces for net outward quantity per movement: out of stock into
-    a customer or scrap location counts, the way back (a return, a reversal) counts against."""
-    src, dst = locations.alias("src"), locations.alias("dst")
-    signed = case(
-        (and_(src.c.kind.in_(STOCK_KINDS), dst.c.kind.in_(OUTWARD_KINDS)), movements.c.qty),
-        (and_(src.c.kind.in_(OUTWARD_KINDS), dst.c.kind.in_(STOCK_KINDS)), -movements.c.qty),
-        else_=literal(0),
-    )
-    frm = movements.join(src, src.c.id == movements.c.from_location_id).join(
-        dst, dst.c.id == movements.c.to_location_id
-    )
-    where = and_(
-        movements.c.org_id == org_id,
-        movements.c.effective_at >= since,
-        movements.c.effective_at < until,
-        src.c.kind.in_(STOCK_KINDS + OUTWARD_KINDS),
-        dst.c.kind.in_(STOCK_KINDS + OUTWARD_KINDS),
-    )
-    return (signed, frm), where
+# --- consumption (net outward quantity, shared with demand history) ---------------------------
 
 
 def consumption(conn: Connection, org_id: int, since: datetime, until: datetime) -> list[Row[Any]]:
     """Every item of the organisation with its net outward quantity in [since, until) and unit
     cost: one grouped query (items without movements answer 0)."""
-    (signed, frm), where = _net_outward(org_id, since, until)
+    signed, frm, where = net_outward(org_id, since, until)
     per_item = (
         select(movements.c.item_id, func.sum(signed).label("qty"))
         .select_from(frm)
@@ -85,7 +59,7 @@ def consumption(conn: Connection, org_id: int, since: datetime, until: datetime)
 
 def daily_demand(conn: Connection, org_id: int, since: datetime, until: datetime) -> list[Row[Any]]:
     """(item_id, day, qty): net outward quantity per item and day (UTC) in [since, until)."""
-    (signed, frm), where = _net_outward(org_id, since, until)
+    signed, frm, where = net_outward(org_id, since, until)
     day = func.date(movements.c.effective_at)
     q = (
         select(movements.c.item_id, day.label("day"), func.sum(signed).label("qty"))
