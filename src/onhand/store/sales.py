@@ -48,14 +48,37 @@ def held_paths(conn: Connection, org_id: int) -> list[str]:
     return [r[0] for r in _held_paths.all(conn, {"org": org_id})]
 
 
+def outside_held(
+    count: int, loc: Any = locations, values: dict[str, str] | None = None
+) -> list[Any]:
+    """Conditions: ``loc`` is neither one of ``count`` held paths nor below one (path ranges on
+    an index, rather than a correlated lookup per row), on the parameters ``held_params``
+    names: left to bind (a prepared statement) or bound to ``values``."""
+
+    def param(name: str) -> Any:
+        return bindparam(name) if values is None else bindparam(name, values[name])
+
+    return [
+        ~or_(
+            loc.c.path == param(f"h{i}"),
+            and_(loc.c.path >= param(f"hlo{i}"), loc.c.path < param(f"hhi{i}")),
+        )
+        for i in range(count)
+    ]
+
+
+def held_params(paths: Sequence[str]) -> dict[str, str]:
+    """The values of ``outside_held``'s parameters for these held paths."""
+    values: dict[str, str] = {}
+    for i, path in enumerate(paths):
+        values[f"h{i}"] = path
+        values[f"hlo{i}"], values[f"hhi{i}"] = subtree_bounds(path)
+    return values
+
+
 def outside(paths: Sequence[str], loc: Any = locations) -> list[Any]:
-    """Conditions: ``loc`` is neither one of ``paths`` nor below one (path ranges on an index,
-    rather than a correlated lookup per row)."""
-    out = []
-    for path in paths:
-        lo, hi = subtree_bounds(path)
-        out.append(~or_(loc.c.path == path, and_(loc.c.path >= lo, loc.c.path < hi)))
-    return out
+    """``outside_held`` bound to these paths, for statements built per call."""
+    return outside_held(len(paths), loc, held_params(paths))
 
 
 class Expected(NamedTuple):
@@ -80,16 +103,6 @@ class Backorder(NamedTuple):
 
 def _available_now_stmt(held: int) -> Prepared:
     def build(dialect: str) -> Any:
-        unheld = [
-            ~or_(
-                locations.c.path == bindparam(f"h{i}"),
-                and_(
-                    locations.c.path >= bindparam(f"hlo{i}"),
-                    locations.c.path < bindparam(f"hhi{i}"),
-                ),
-            )
-            for i in range(held)
-        ]
         return (
             select(balances.c.item_id, func.sum(balances.c.qty))
             .select_from(
@@ -102,7 +115,7 @@ def _available_now_stmt(held: int) -> Prepared:
                 one_of(dialect, balances.c.item_id, "ids", Integer()),
                 locations.c.warehouse_id == bindparam("wh"),
                 locations.c.kind == "internal",
-                *unheld,
+                *outside_held(held),
                 or_(
                     lots.c.id.is_(None),
                     and_(
@@ -136,10 +149,8 @@ def available_now(
         "ids": list_param(conn, item_ids),
         "wh": warehouse_id,
         "today": today,
+        **held_params(paths),
     }
-    for i, path in enumerate(paths):
-        values[f"h{i}"] = path
-        values[f"hlo{i}"], values[f"hhi{i}"] = subtree_bounds(path)
     return {r[0]: int(r[1]) for r in stmt.rows(conn, values)}
 
 
