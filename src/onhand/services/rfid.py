@@ -50,6 +50,19 @@ def _decode(epcs: list[str]) -> tuple[list[Sgtin], list[dict[str, str]]]:
     return tags, ignored
 
 
+def _batch_out(
+    path: str, reads: list[str], epcs: list[str], ignored: list[dict[str, str]]
+) -> dict[str, Any]:
+    """What every answer about a batch of reads says first: where, how many, what was skipped."""
+    return {
+        "location": path,
+        "reads": len(reads),
+        "distinct": len(epcs),
+        "duplicates": len(reads) - len(epcs),
+        "ignored": ignored,
+    }
+
+
 def _looked_up(
     uow: UnitOfWork, org: int, tags: list[Sgtin]
 ) -> tuple[dict[str, Any], list[TagRead]]:
@@ -100,11 +113,7 @@ def reconcile_reads(db: Database, actor: Actor, location: str, reads: list[str])
             [(ids[u.sku], u.serial) for u in result.unexpected if u.sku is not None],
         )
     return {
-        "location": loc.path,
-        "reads": len(reads),
-        "distinct": len(epcs),
-        "duplicates": len(reads) - len(epcs),
-        "ignored": ignored,
+        **_batch_out(loc.path, reads, epcs, ignored),
         "matched": [
             {"sku": m.sku, "serial": m.serial, "location": m.location, "epc": m.epc}
             for m in result.matched
@@ -178,11 +187,7 @@ def count_reads(
         db, actor, count, location=str(loc.path), entries=listed, complete=True
     )
     return {
-        "location": loc.path,
-        "reads": len(reads),
-        "distinct": len(epcs),
-        "duplicates": len(reads) - len(epcs),
-        "ignored": ignored,
+        **_batch_out(loc.path, reads, epcs, ignored),
         "unknown": unknown,
         "count": recorded,
     }
