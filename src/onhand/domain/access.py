@@ -28,6 +28,8 @@ class Permission(StrEnum):
     MANAGE_SALES = "manage_sales"
     # Cycle counting: settings, classification, plans, approving variances, seeing book quantities.
     MANAGE_COUNTS = "manage_counts"
+    # Replenishment: policies, planning runs, accepting or rejecting their suggestions.
+    MANAGE_PLANNING = "manage_planning"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -44,6 +46,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.RECEIVE_WITHOUT_ORDER,
             Permission.MANAGE_SALES,
             Permission.MANAGE_COUNTS,
+            Permission.MANAGE_PLANNING,
         }
     ),
     Role.CLERK: frozenset(

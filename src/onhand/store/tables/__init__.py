@@ -37,6 +37,7 @@ from onhand.store.tables.counting import (
 )
 from onhand.store.tables.numbering import document_counters
 from onhand.store.tables.picking import discrepancies, pick_lists, pick_tasks, shipments
+from onhand.store.tables.planning import planning_lines, planning_runs, replenishment_policies
 from onhand.store.tables.purchasing import (
     purchase_order_lines,
     purchase_orders,
@@ -82,11 +83,14 @@ __all__ = [
     "organisations",
     "pick_lists",
     "pick_tasks",
+    "planning_lines",
+    "planning_runs",
     "postings",
     "purchase_order_lines",
     "purchase_orders",
     "put_away_zones",
     "receipts",
+    "replenishment_policies",
     "sales_order_lines",
     "sales_orders",
     "serials",
