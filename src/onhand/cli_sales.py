@@ -244,8 +244,8 @@ def wh_settings(
     )
 
 
-@app.command("plan")
-def plan_cmd(
+@app.command("route")
+def route_cmd(
     lines: Annotated[list[str], typer.Argument(help="SKU=QUANTITY")],
     warehouse: Annotated[
         list[str] | None, typer.Option("--warehouse", help="only these warehouses")

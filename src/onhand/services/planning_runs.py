@@ -13,6 +13,7 @@ reason. A run is never changed afterwards except for the planner's decisions on 
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import asdict
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.errors import InvalidInput
+from onhand.domain.errors import InvalidInput, OnhandError
 from onhand.domain.planning import RunRequest
 from onhand.domain.purchasing import lead_time
 from onhand.domain.quantities import from_micro, to_micro
@@ -39,6 +40,7 @@ from onhand.services.sales_orders import warehouse_row
 from onhand.store import planning, sales
 from onhand.store.unit_of_work import Database, UnitOfWork
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 STAGES = ("history", "forecast", "policies", "save")
 BUCKET_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
@@ -501,3 +503,13 @@ def list_runs(
             before_id = row.id
         rows = planning.list_runs(uow.conn, actor.org_id, wh_id, limit, before_id)
         return [_run_out(r) for r in rows if actor.may_touch_warehouse(r.warehouse_id)]
+
+
+def execute_run_quietly(db: Database, actor: Actor, number: str, request: RunRequest) -> None:
+    """execute_run for a background task: a failure is already recorded on the run."""
+    try:
+        execute_run(db, actor, number, request)
+    except OnhandError:
+        return None  # the run row carries the error for whoever polls it
+    except Exception:
+        log.exception("planning run %s failed", number)

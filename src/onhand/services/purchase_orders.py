@@ -142,46 +142,49 @@ def _line_rows(
     return rows
 
 
+def create_po_in(uow: UnitOfWork, actor: Actor, data: PoCreate, number: str) -> dict[str, Any]:
+    """Create a draft purchase order inside the caller's transaction (permission checked)."""
+    actor.require(Permission.MANAGE_PURCHASING)
+    conn, org = uow.conn, actor.org_id
+    now = utcnow()
+    supplier = supplier_row(uow, actor, data.supplier)
+    if not supplier.active:
+        raise Conflict(f"supplier {supplier.code} is inactive", code="supplier_inactive")
+    loc = receiving_location(uow, actor, data.receive_to)
+    if purchasing.po_by_number(conn, org, number) is not None:
+        raise Conflict(f"purchase order {number} already exists", code="po_exists")
+    po_id = purchasing.insert_po(
+        conn,
+        {
+            "org_id": org,
+            "number": number,
+            "supplier_id": supplier.id,
+            "status": PoStatus.DRAFT.value,
+            "warehouse_id": loc.warehouse_id,
+            "receive_to_id": loc.id,
+            "currency": supplier.currency,
+            "expected_date": data.expected_date,
+            "note": data.note,
+            "created_at": now,
+            "created_by": actor.user_id,
+            "updated_at": now,
+            "updated_by": actor.user_id,
+        },
+    )
+    purchasing.replace_lines(conn, org, po_id, _line_rows(uow, actor, supplier, po_id, data.lines))
+    audit(uow, actor, "purchase_order", po_id, "create", number=number, lines=len(data.lines))
+    return po_out(uow, po_row(uow, actor, number))
+
+
 def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
     """Create a draft purchase order; lines without a price take the supplier's price."""
     actor.require(Permission.MANAGE_PURCHASING)
     if data.number is not None:
         check_number(data.number)
-    now = utcnow()
     number_of = document_number(db, actor.org_id, "PO")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        conn, org = uow.conn, actor.org_id
-        number = data.number or number_of(uow)
-        supplier = supplier_row(uow, actor, data.supplier)
-        if not supplier.active:
-            raise Conflict(f"supplier {supplier.code} is inactive", code="supplier_inactive")
-        loc = receiving_location(uow, actor, data.receive_to)
-        if purchasing.po_by_number(conn, org, number) is not None:
-            raise Conflict(f"purchase order {number} already exists", code="po_exists")
-        po_id = purchasing.insert_po(
-            conn,
-            {
-                "org_id": org,
-                "number": number,
-                "supplier_id": supplier.id,
-                "status": PoStatus.DRAFT.value,
-                "warehouse_id": loc.warehouse_id,
-                "receive_to_id": loc.id,
-                "currency": supplier.currency,
-                "expected_date": data.expected_date,
-                "note": data.note,
-                "created_at": now,
-                "created_by": actor.user_id,
-                "updated_at": now,
-                "updated_by": actor.user_id,
-            },
-        )
-        purchasing.replace_lines(
-            conn, org, po_id, _line_rows(uow, actor, supplier, po_id, data.lines)
-        )
-        audit(uow, actor, "purchase_order", po_id, "create", number=number, lines=len(data.lines))
-        return po_out(uow, po_row(uow, actor, number))
+        return create_po_in(uow, actor, data, data.number or number_of(uow))
 
     return write_retrying(db, work)
 

@@ -119,90 +119,104 @@ def create_transfer(
     number_of = document_number(db, actor.org_id, "TR")
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        conn, org = uow.conn, actor.org_id
-        number = data.number or number_of(uow)
-        src = stock_location(uow, actor, data.source)
-        dst = stock_location(uow, actor, data.destination)
-        if src.id == dst.id:
-            raise InvalidInput("from and to are the same location", code="same_location")
-        via = None
-        if not data.direct:
-            via = stock_location(
-                uow,
-                actor,
-                data.via or TRANSIT,
-                kind=LocationKind.TRANSIT,
-                code="wrong_location_kind",
-            )
-        if transfers.by_number(conn, org, number) is not None:
-            raise Conflict(f"transfer {number} already exists", code="transfer_exists")
-        refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
-        rows = []
-        for n, line in enumerate(data.lines, start=1):
-            item = refs.get(line.sku)
-            if item is None:
-                raise InvalidInput(
-                    f"line {n}: SKU {line.sku[:80]!r} not found", code="sku_not_found", line=n
-                )
-            check_quantity(line.quantity, precision=item.precision, uom=item.uom)
-            if item.tracking is Tracking.LOT and not line.lot:
-                raise InvalidInput(
-                    f"line {n}: {item.sku} is lot-tracked: name the lot",
-                    code="lot_required",
-                    line=n,
-                )
-            if item.tracking is Tracking.SERIAL and (not line.serial or line.quantity != 1):
-                raise InvalidInput(
-                    f"line {n}: {item.sku} is serial-tracked: one line per serial, quantity 1",
-                    code="serial_required",
-                    line=n,
-                )
-            rows.append(
-                {
-                    "org_id": org,
-                    "line_no": n,
-                    "item_id": item.id,
-                    "lot_code": line.lot,
-                    "serial": line.serial,
-                    "qty": to_micro(line.quantity),
-                }
-            )
-        now = utcnow()
-        new_id = transfers.insert_transfer(
-            conn,
-            {
-                "org_id": org,
-                "number": number,
-                "status": "planned",
-                "from_location_id": src.id,
-                "to_location_id": dst.id,
-                "via_location_id": via.id if via is not None else None,
-                "to_warehouse_id": dst.warehouse_id,
-                "ship_date": data.ship_date,
-                "expected_arrival": data.expected_arrival,
-                "created_at": now,
-                "created_by": actor.user_id,
-                "updated_at": now,
-            },
-            rows,
+        return create_transfer_in(
+            uow, actor, data, data.number or number_of(uow), idempotency_key=idempotency_key
         )
-        t = _row(uow, actor, number)
-        if data.direct:
-            key = f"transfer:{idempotency_key}" if idempotency_key else None
-            lines = transfers.lines_of(conn, org, new_id)
-            _post_and_fill(uow, actor, t, _moves(t, lines, src.path, dst.path, "transfer"), key)
-            transfers.update_transfer(
-                conn,
-                org,
-                new_id,
-                status="received",
-                shipped_at=now,
-                received_at=now,
-                updated_at=now,
-            )
-        return _out(uow, _row(uow, actor, number))
 
     return write_retrying(db, work)
+
+
+def create_transfer_in(
+    uow: UnitOfWork,
+    actor: Actor,
+    data: TransferCreate,
+    number: str,
+    *,
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
+    """Plan (or, when direct, carry out) a transfer inside the caller's transaction."""
+    actor.require(Permission.POST_MOVEMENTS)
+    conn, org = uow.conn, actor.org_id
+    src = stock_location(uow, actor, data.source)
+    dst = stock_location(uow, actor, data.destination)
+    if src.id == dst.id:
+        raise InvalidInput("from and to are the same location", code="same_location")
+    via = None
+    if not data.direct:
+        via = stock_location(
+            uow,
+            actor,
+            data.via or TRANSIT,
+            kind=LocationKind.TRANSIT,
+            code="wrong_location_kind",
+        )
+    if transfers.by_number(conn, org, number) is not None:
+        raise Conflict(f"transfer {number} already exists", code="transfer_exists")
+    refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
+    rows = []
+    for n, line in enumerate(data.lines, start=1):
+        item = refs.get(line.sku)
+        if item is None:
+            raise InvalidInput(
+                f"line {n}: SKU {line.sku[:80]!r} not found", code="sku_not_found", line=n
+            )
+        check_quantity(line.quantity, precision=item.precision, uom=item.uom)
+        if item.tracking is Tracking.LOT and not line.lot:
+            raise InvalidInput(
+                f"line {n}: {item.sku} is lot-tracked: name the lot",
+                code="lot_required",
+                line=n,
+            )
+        if item.tracking is Tracking.SERIAL and (not line.serial or line.quantity != 1):
+            raise InvalidInput(
+                f"line {n}: {item.sku} is serial-tracked: one line per serial, quantity 1",
+                code="serial_required",
+                line=n,
+            )
+        rows.append(
+            {
+                "org_id": org,
+                "line_no": n,
+                "item_id": item.id,
+                "lot_code": line.lot,
+                "serial": line.serial,
+                "qty": to_micro(line.quantity),
+            }
+        )
+    now = utcnow()
+    new_id = transfers.insert_transfer(
+        conn,
+        {
+            "org_id": org,
+            "number": number,
+            "status": "planned",
+            "from_location_id": src.id,
+            "to_location_id": dst.id,
+            "via_location_id": via.id if via is not None else None,
+            "to_warehouse_id": dst.warehouse_id,
+            "ship_date": data.ship_date,
+            "expected_arrival": data.expected_arrival,
+            "created_at": now,
+            "created_by": actor.user_id,
+            "updated_at": now,
+        },
+        rows,
+    )
+    t = _row(uow, actor, number)
+    if data.direct:
+        key = f"transfer:{idempotency_key}" if idempotency_key else None
+        lines = transfers.lines_of(conn, org, new_id)
+        _post_and_fill(uow, actor, t, _moves(t, lines, src.path, dst.path, "transfer"), key)
+        transfers.update_transfer(
+            conn,
+            org,
+            new_id,
+            status="received",
+            shipped_at=now,
+            received_at=now,
+            updated_at=now,
+        )
+    return _out(uow, _row(uow, actor, number))
 
 
 def _post_and_fill(
