@@ -64,6 +64,9 @@ ORG_TABLES = (
     "item_classes",
     "count_documents",
     "count_lines",
+    "replenishment_policies",
+    "planning_runs",
+    "planning_lines",
 )
 
 

@@ -8,6 +8,7 @@ needs its own. Money and rates are Decimals here; the store keeps micro-units.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from onhand.domain.errors import InvalidInput
@@ -177,3 +178,21 @@ class RunRequest:
             raise InvalidInput("name at least one SKU, or leave skus out for all",
                                code="no_items")  # fmt: skip
         self.defaults.check()
+
+
+def whole_buckets(today: date, bucket: str, history_days: int) -> tuple[date, date]:
+    """The history a run forecasts from: complete buckets only, ending before ``today`` and
+    spanning about ``history_days`` (at least one bucket). A partial bucket would read as a dip
+    in demand."""
+    if bucket == "day":
+        end = today - timedelta(days=1)
+        return end - timedelta(days=history_days - 1), end
+    if bucket == "week":
+        end = today - timedelta(days=today.isoweekday())  # the last Sunday before today
+        weeks = max(history_days // 7, 1)
+        return end - timedelta(days=7 * weeks - 1), end
+    end = today.replace(day=1) - timedelta(days=1)  # the last day of the previous month
+    months = max(round(history_days / 30.4375), 1)
+    first = end.replace(day=1)
+    year, month = divmod(first.year * 12 + first.month - 1 - (months - 1), 12)
+    return date(year, month + 1, 1), end

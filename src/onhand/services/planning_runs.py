@@ -17,7 +17,6 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import timedelta
 from decimal import Decimal
 from importlib import metadata
 from typing import Any
@@ -26,7 +25,7 @@ import numpy as np
 
 from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput, OnhandError
-from onhand.domain.planning import RunRequest
+from onhand.domain.planning import RunRequest, whole_buckets
 from onhand.domain.purchasing import lead_time
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.domain.replenishment import quantity_from_estimate, round_order_quantity
@@ -198,8 +197,7 @@ def _choose_horizon(request: RunRequest, protection_days: np.ndarray, bucket_day
 def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress: Progress) -> None:
     d = request.defaults
     _stage(db, actor, run.id, "history", progress)
-    end = utcnow().date() - timedelta(days=1)
-    start = end - timedelta(days=request.history_days - 1)
+    start, end = whole_buckets(utcnow().date(), request.bucket, request.history_days)
     m = demand_matrix(
         db, actor, run.warehouse, bucket=request.bucket, start=start, end=end, skus=request.skus
     )
