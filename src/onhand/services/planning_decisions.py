@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.errors import Conflict, InvalidInput
+from onhand.domain.errors import Conflict, InvalidInput, NotFound
 from onhand.domain.items import Tracking
 from onhand.domain.purchasing import MAX_LINES
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
@@ -120,7 +120,7 @@ def _lines_by_sku(uow: UnitOfWork, actor: Actor, run: Any, skus: list[str]) -> l
         ref = refs.get(sku)
         row = None if ref is None else planning.line_by_item(uow.conn, actor.org_id, run.id, ref.id)
         if row is None:
-            raise not_found("line of run " + run.number, sku)
+            raise NotFound(f"run {run.number} has no line for {sku[:80]!r}", code="line_not_found")
         rows.append(row)
     return rows
 
