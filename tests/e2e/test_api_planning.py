@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
