@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from onhand.domain.errors import InvalidInput
 from onhand.domain.planning import PolicySettings, RunDefaults, RunRequest, whole_buckets
@@ -113,3 +115,31 @@ def test_history_is_whole_buckets_before_today() -> None:
     assert whole_buckets(wednesday, "month", 365) == (date(2025, 12, 1), date(2026, 11, 30))
     # On a Monday the week just ended counts.
     assert whole_buckets(date(2026, 12, 7), "week", 7) == (date(2026, 11, 30), date(2026, 12, 6))
+
+
+@given(
+    position=st.floats(-1e6, 1e6),
+    s=st.floats(0, 1e6),
+    q=st.floats(0.001, 1e5),
+    gap=st.floats(0.001, 1e6),
+)
+def test_orders_lift_the_position_just_enough(
+    position: float, s: float, q: float, gap: float
+) -> None:
+    kinds = np.array(["s_q", "min_max", "r_s"])
+    big_s = s + gap
+    got = suggestions.order_quantities(
+        kinds, np.full(3, position), np.full(3, s), np.full(3, big_s), np.full(3, q)
+    )
+    s_q, min_max, r_s = got.tolist()
+    if position <= s:
+        # (s, Q): whole multiples of Q, above s after ordering, and one Q fewer would not be.
+        packs = s_q / q
+        assert abs(packs - round(packs)) < 1e-6 * max(1.0, packs)
+        assert position + s_q > s - 1e-6 * max(1.0, abs(s))
+        assert position + s_q - q <= s + 1e-6 * max(1.0, abs(s), abs(position))
+        assert min_max == pytest.approx(big_s - position)
+    else:
+        assert s_q == 0
+        assert min_max == 0
+    assert r_s == pytest.approx(max(big_s - position, 0.0))
