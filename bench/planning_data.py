@@ -336,8 +336,9 @@ def _insert_ledger(
                     reason, user,
                 )
             )  # fmt: skip
-            key = (item, here)
-            stock[key] = stock.get(key, 0) + (micro if dst == here else -micro)
+            # Every location keeps a balance, the virtual ones too (negative at @supplier).
+            stock[(item, src)] = stock.get((item, src), 0) - micro
+            stock[(item, dst)] = stock.get((item, dst), 0) + micro
         raw.executemany(insert, rows)
     counts = np.bincount(day + 1, minlength=n_days + 1)
     raw.executemany(

@@ -56,15 +56,34 @@ class DayRows:
     demand: np.ndarray
 
 
-def day_rows(raw: Sequence[tuple[int, int, int, int, int]], item_ids: np.ndarray) -> DayRows:
-    """From (item_id, day, low, net, demand) tuples to arrays, keeping the items of
-    ``item_ids`` (sorted, unique): ``row`` is the index into it."""
-    a = np.array(raw, dtype=np.int64).reshape(-1, 5) if raw else np.zeros((0, 5), np.int64)
+def day_rows(raw: Sequence[tuple[int, int, int, int]], item_ids: np.ndarray) -> DayRows:
+    """From (item_id, day, change, demand) per instant, in time order per item, to one row per
+    item and day, keeping the items of ``item_ids`` (sorted, unique; ``row`` indexes it). The
+    running balance is a cumulative sum restarted at each item; ``low`` is its minimum over
+    the day's instants."""
+    a = np.array(raw, dtype=np.int64).reshape(-1, 4) if raw else np.zeros((0, 4), np.int64)
     pos = np.searchsorted(item_ids, a[:, 0])
     keep = pos < len(item_ids)
     keep[keep] = item_ids[pos[keep]] == a[keep, 0]
     a, pos = a[keep], pos[keep]
-    return DayRows(row=pos, day=a[:, 1], low=a[:, 2], net=a[:, 3], demand=a[:, 4])
+    day, change, demand = a[:, 1], a[:, 2], a[:, 3]
+    if len(a) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return DayRows(empty, empty, empty, empty, empty)
+    new_item = np.flatnonzero(pos[1:] != pos[:-1]) + 1
+    firsts = np.concatenate(([0], new_item))
+    total = np.cumsum(change)
+    before = np.concatenate(([0], total[firsts[1:] - 1]))  # running total before each item
+    lengths = np.diff(np.concatenate((firsts, [len(a)])))
+    run = total - np.repeat(before, lengths)
+    cells = np.concatenate(([0], np.flatnonzero((pos[1:] != pos[:-1]) | (day[1:] != day[:-1])) + 1))
+    return DayRows(
+        row=pos[cells],
+        day=day[cells],
+        low=np.minimum.reduceat(run, cells),
+        net=np.add.reduceat(change, cells),
+        demand=np.add.reduceat(demand, cells),
+    )
 
 
 def demand_by_bucket(rows: DayRows, n: int, b: Buckets) -> np.ndarray:

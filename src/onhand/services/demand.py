@@ -135,7 +135,7 @@ def _exact(
             wanted = sorted({r.id for r in asked.values()})
         stock, outward = demand.scope_location_ids(conn, org, loc.path)
         opening = demand.scope_opening(conn, org, stock, since, wanted)
-        raw = demand.scope_days(conn, org, stock, outward, since, until, wanted)
+        raw = demand.scope_instants(conn, org, stock, outward, since, until, wanted)
         if skus is None:
             # Every active item that ever moved in or out of the scope up to the range's end.
             seen = sorted({i for i, _ in opening} | {r[0] for r in raw})

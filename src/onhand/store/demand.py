@@ -289,7 +289,7 @@ def _day_index(conn: Connection, column: Any, day0: date) -> Any:
     return cast(func.julianday(func.date(column)) - func.julianday(day0.isoformat()), Integer)
 
 
-def scope_days(
+def scope_instants(
     conn: Connection,
     org_id: int,
     stock: Sequence[int],
@@ -297,27 +297,25 @@ def scope_days(
     since: datetime,
     until: datetime,
     item_ids: Sequence[int] | None = None,
-) -> list[tuple[int, int, int, int, int]]:
-    """(item_id, day, low, net, demand) for each item and day of [since, until) with a movement
-    in or out of the scope: ``day`` counted from the day of ``since``, ``low`` the lowest
-    running on hand after any instant of the day and ``net`` the day's change (both relative to
-    the on hand at ``since``), ``demand`` the day's net outward quantity. One pass: movements at
-    one instant (one posting) are netted first, then a window function keeps the running sum.
-    Moves inside the scope are left out: they change neither its on hand nor its demand."""
+) -> list[tuple[int, int, int, int]]:
+    """(item_id, day, change, demand) for each item and instant of [since, until) with a
+    movement in or out of the scope, in time order per item: ``day`` counted from the day of
+    ``since``, ``change`` the scope's on hand change at that instant (one posting's movements
+    netted), ``demand`` its net outward quantity. One grouped pass; the running balance is
+    left to the caller (numpy), which costs less than a window function here. Moves inside the
+    scope are left out: they change neither its on hand nor its demand."""
     m = movements.c
     d = conn.dialect.name
     inside = and_(
         one_of(d, m.from_location_id, "stock", Integer()),
         one_of(d, m.to_location_id, "stock", Integer()),
     )
-    day = _day_index(conn, m.effective_at, since.date()).label("day")
-    instants = (
+    q = (
         select(
             m.item_id,
-            m.effective_at.label("at"),
-            day,
-            func.sum(_scope_delta(conn)).label("d"),
-            func.sum(_outward(conn)).label("o"),
+            _day_index(conn, m.effective_at, since.date()),
+            cast(func.sum(_scope_delta(conn)), BigInteger),
+            cast(func.sum(_outward(conn)), BigInteger),
         )
         .where(
             *_touching(conn, org_id, item_ids),
@@ -326,22 +324,6 @@ def scope_days(
             ~inside,
         )
         .group_by(m.item_id, m.effective_at)
-        .subquery("i")
+        .order_by(m.item_id, m.effective_at)
     )
-    i = instants.c
-    running = select(
-        i.item_id,
-        i.day,
-        i.d,
-        i.o,
-        func.sum(i.d).over(partition_by=i.item_id, order_by=i.at).label("run"),
-    ).subquery("r")
-    r = running.c
-    q = select(
-        r.item_id,
-        r.day,
-        cast(func.min(r.run), BigInteger),
-        cast(func.sum(r.d), BigInteger),
-        cast(func.sum(r.o), BigInteger),
-    ).group_by(r.item_id, r.day)
     return [tuple(x) for x in conn.execute(q, _params(conn, stock, outward, item_ids))]  # type: ignore[misc]
