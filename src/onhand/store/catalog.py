@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Row,
     String,
     bindparam,
@@ -81,6 +82,21 @@ def item_refs_by_id(conn: Connection, org_id: int, ids: Sequence[int]) -> dict[i
         q = select(*_ref_cols).where(items.c.org_id == org_id, items.c.id.in_(part))
         found.update((r.id, _ref(r)) for r in conn.execute(q))
     return found
+
+
+_active_items_by_id = Prepared(
+    lambda dialect: select(*_ref_cols).where(
+        items.c.org_id == bindparam("o"),
+        items.c.active.is_(True),
+        one_of(dialect, items.c.id, "ids", Integer()),
+    )
+)
+
+
+def active_item_refs(conn: Connection, org_id: int, ids: Sequence[int]) -> list[ItemRef]:
+    """The active items among ``ids``: one query, the ids bound as one list parameter."""
+    rows = _active_items_by_id.all(conn, {"o": org_id, "ids": list_param(conn, list(ids))})
+    return [_ref(r) for r in rows]
 
 
 def insert_item(conn: Connection, values: dict[str, Any]) -> int:
