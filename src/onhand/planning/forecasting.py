@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import socket
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -250,6 +251,17 @@ def _local(frame: pd.DataFrame) -> object:
     return frame
 
 
+def _probe(address: str) -> None:
+    """Open and close a plain connection to a networked scheduler first: a Client that fails to
+    connect lingers and blocks for its close timeout when it is collected, so refuse early."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        host, port = parse_host_port(location)
+        socket.create_connection((host, port), timeout=DASK_CONNECT_TIMEOUT_S).close()
+
+
 @contextmanager
 def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
     """Where the StatsForecast calls run: here, or on the Dask scheduler at ``address``."""
@@ -261,6 +273,7 @@ def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
     from dask.distributed import Client
 
     try:
+        _probe(address)
         client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
         raise Unavailable(
@@ -278,6 +291,16 @@ def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
             return dd.from_pandas(frame, npartitions=min(series, 2 * workers), sort=False)
 
         yield distribute
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """The models' numeric warnings (a flat series, a zero variance) are expected and handled;
+    dask's groupby-apply, which fugue uses, warns of a pandas change that is not ours."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning, module="dask")
+        yield
 
 
 def _collect(result: object) -> pd.DataFrame:
@@ -342,8 +365,7 @@ def _backtest(
     distribute: _Distribute = _local,
 ) -> _Backtest:
     frame = _long_frame(keys, arrays)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+    with _quiet():
         cv = _collect(
             _fit(methods, settings, n_jobs).cross_validation(
                 df=distribute(frame),
@@ -426,8 +448,7 @@ def _final_forecasts(
         by_method.setdefault(method, []).append(key)
     result: dict[str, tuple[float, ...]] = {}
     for method, keys in by_method.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with _quiet():
             fc = _collect(
                 _fit([method], settings, n_jobs).forecast(
                     df=distribute(_long_frame(keys, arrays)), h=settings.horizon
