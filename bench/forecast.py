@@ -1,13 +1,20 @@
 """Forecasting time per 1,000 series: the whole engine against seasonal naive alone.
 
-Synthetic monthly demand (season 12): half the series smooth and seasonal, half intermittent
-(demand in about one month of five). The baseline, measured in the same run, is statsforecast's
+Synthetic demand, monthly (season 12, the default) or weekly (``--bucket week``: season 52, e.g.
+104 weeks of history): half the series smooth and seasonal, half intermittent (demand in about
+one bucket of five). The baseline, measured in the same run, is statsforecast's
 seasonal naive alone doing the same backtest and final forecast on the same data frame: the floor
 of any method chosen by backtest. The engine's share is split into the classification (pure
 Python, exact fractions) and the rest (the backtests of all candidates, the final fits).
 
     python bench/forecast.py [--series 200] [--length 48] [--horizon 3] [--windows 3] [--runs 3]
-                             [--n-jobs 1]
+                             [--n-jobs 1] [--bucket month|week] [--profile full|fast|auto]
+                             [--ets-model ZZZ]
+
+The issue's scale target, 10,000 weekly series of two years with the fast profile on 2 cores:
+
+    python bench/forecast.py --bucket week --length 104 --horizon 4 --series 10000 \
+        --profile fast --n-jobs 2 --runs 3
 """
 
 from __future__ import annotations
@@ -28,17 +35,17 @@ from common import median, print_table, save_json
 from onhand.domain.replenishment import classify_demand
 from onhand.planning.forecasting import forecast
 
-SEASON = 12
+SEASONS = {"month": 12, "week": 52}
 
 
-def make_series(n: int, length: int, seed: int = 11) -> dict[str, list[float]]:
+def make_series(n: int, length: int, seed: int = 11, season: int = 12) -> dict[str, list[float]]:
     rng = np.random.default_rng(seed)
     t = np.arange(length)
     series: dict[str, list[float]] = {}
     for i in range(n):
         if i % 2 == 0:
             level = rng.uniform(20, 200)
-            shape = level * (1 + 0.4 * np.sin(2 * np.pi * t / SEASON + rng.uniform(0, 6.3)))
+            shape = level * (1 + 0.4 * np.sin(2 * np.pi * t / season + rng.uniform(0, 6.3)))
             series[f"S{i:05d}"] = (
                 np.maximum(0, shape + rng.normal(0, 0.1 * level, length)).round().tolist()
             )
@@ -51,7 +58,7 @@ def make_series(n: int, length: int, seed: int = 11) -> dict[str, list[float]]:
 
 
 def seasonal_naive_only(
-    series: dict[str, list[float]], horizon: int, windows: int, n_jobs: int
+    series: dict[str, list[float]], horizon: int, windows: int, n_jobs: int, season: int
 ) -> None:
     frame = pd.DataFrame(
         {
@@ -60,9 +67,13 @@ def seasonal_naive_only(
             "y": np.concatenate([np.asarray(v) for v in series.values()]),
         }
     )
-    sf = StatsForecast(models=[SeasonalNaive(season_length=SEASON)], freq=1, n_jobs=n_jobs)
+    sf = StatsForecast(models=[SeasonalNaive(season_length=season)], freq=1, n_jobs=n_jobs)
     sf.cross_validation(df=frame, h=horizon, n_windows=windows, step_size=1)
     sf.forecast(df=frame, h=horizon)
+
+
+def vars_of(acc: object) -> dict[str, object]:
+    return {name: getattr(acc, name) for name in ("series", "mase_mean", "wape", "bias")}
 
 
 def timed(fn) -> float:  # type: ignore[no-untyped-def]
@@ -80,10 +91,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--ets-model", default="ZZZ", help="AutoETS search, e.g. AZZ (faster)")
+    parser.add_argument("--bucket", choices=sorted(SEASONS), default="month")
+    parser.add_argument("--profile", choices=["full", "fast", "auto"], default="full")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    series = make_series(args.series, args.length)
-    options = {"horizon": args.horizon, "season_length": SEASON, "backtest_windows": args.windows}
+    season = SEASONS[args.bucket]
+    series = make_series(args.series, args.length, season=season)
+    options = {"horizon": args.horizon, "season_length": season, "backtest_windows": args.windows}
 
     import_s = timed(
         lambda: subprocess.run(
@@ -92,7 +106,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     )
     first_call = timed(lambda: forecast(dict(list(series.items())[:2]), **options))
     baseline = [
-        timed(lambda: seasonal_naive_only(series, args.horizon, args.windows, args.n_jobs))
+        timed(lambda: seasonal_naive_only(series, args.horizon, args.windows, args.n_jobs, season))
         for _ in range(args.runs)
     ]
     classify = [
@@ -101,7 +115,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     runs = []
     for _ in range(args.runs):
         started = time.perf_counter()
-        result = forecast(series, n_jobs=args.n_jobs, ets_model=args.ets_model, **options)
+        result = forecast(
+            series,
+            n_jobs=args.n_jobs,
+            ets_model=args.ets_model,
+            profile=args.profile,
+            **options,
+        )
         runs.append(time.perf_counter() - started)
     methods = Counter(r.method for r in result.series.values())
 
@@ -117,8 +137,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         ],
     ]
     print_table(
-        f"Forecasting {args.series} series of {args.length} months, horizon {args.horizon}, "
-        f"{args.windows} windows, n_jobs {args.n_jobs}, AutoETS {args.ets_model}: seconds per 1,000 series, median of {args.runs}",
+        f"Forecasting {args.series} series of {args.length} {args.bucket}s, horizon {args.horizon}, "
+        f"{args.windows} windows, n_jobs {args.n_jobs}, profile {result.profile}, AutoETS "
+        f"{args.ets_model}: seconds per 1,000 series, median of {args.runs}",
         ["step", "s / 1,000 series", "x baseline"],
         [[name, round(sec, 2), round(ratio, 1)] for name, sec, ratio in rows],
     )
@@ -138,7 +159,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             )
         ],
     )
-    print(f"\nimporting the engine (a fresh interpreter): {import_s:.2f} s")
+    print(
+        f"\nwhole run, {args.series} series: {whole:.2f} s (median); seasonal naive alone "
+        f"{base:.2f} s"
+    )
+    print(f"importing the engine (a fresh interpreter): {import_s:.2f} s")
     print(f"first call, 2 series (after the import): {first_call:.2f} s")
     data = {
         "args": vars(args),
@@ -148,8 +173,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "classify_s": classify,
         "forecast_s": runs,
         "methods": dict(methods),
+        "profile": result.profile,
+        "overall": vars_of(result.overall),
+        "seasonal_naive": vars_of(result.baseline),
     }
-    save_json("forecast.json", data)
+    save_json(f"forecast_{args.bucket}_{args.profile}_{args.series}.json", data)
     return data
 
 

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     # Requests larger than this are refused before they are parsed.
     max_body_bytes: int = 8 * 1024 * 1024
     db_pool_size: int = 16
+    # Dask scheduler for forecasting with backend="dask" (tcp://host:8786); onhand.planning reads
+    # the same variable, ONHAND_PLANNING_DASK_ADDRESS, itself (it imports no settings library).
+    planning_dask_address: str | None = None
 
 
 def load_settings() -> Settings:

@@ -13,13 +13,22 @@ the result alike.
 
 Series with no demand at all forecast 0, and series too short for the backtest fall back to the
 mean of their history, each with a status and a note that say so.
+
+A profile picks the candidates: "full" (above), "fast" (cheap smooth candidates: seasonal naive,
+simple and seasonal exponential smoothing with optimised smoothing, for runs of thousands of
+series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above). The backend runs
+the StatsForecast calls in this process ("local", with ``n_jobs`` processes) or on a Dask cluster
+("dask", through fugue, which statsforecast uses for any non-pandas data frame).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import socket
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -34,10 +43,12 @@ from statsforecast.models import (
     AutoETS,
     AutoTheta,
     CrostonSBA,
+    SeasonalExponentialSmoothingOptimized,
     SeasonalNaive,
+    SimpleExponentialSmoothingOptimized,
 )
 
-from onhand.domain.errors import InvalidInput
+from onhand.domain.errors import InvalidInput, Unavailable
 from onhand.domain.replenishment import DemandPattern, classify_demand
 from onhand.planning import accuracy
 
@@ -51,6 +62,17 @@ MIN_EXTRA_TRAINING = 3
 BASELINE = "SeasonalNaive"
 SMOOTH_METHODS = (BASELINE, "AutoETS", "AutoTheta")
 INTERMITTENT_METHODS = (BASELINE, "CrostonSBA", "TSB", "ADIDA", "IMAPA")
+# The fast profile's smooth candidates: each costs about what seasonal naive does (no model search),
+# where AutoETS and AutoTheta cost hundreds of times more. The intermittent ones are cheap already.
+FAST_SMOOTH_METHODS = (BASELINE, "SESOpt", "SeasESOpt")
+FAST_INTERMITTENT_METHODS = INTERMITTENT_METHODS
+PROFILES = ("full", "fast", "auto")
+# "auto" runs the full profile up to this many series in one call, the fast one above.
+AUTO_FULL_MAX_SERIES = 200
+BACKENDS = ("local", "dask")
+# The Dask scheduler's address when none is given (the variable onhand.config reads too).
+DASK_ADDRESS_ENV = "ONHAND_PLANNING_DASK_ADDRESS"
+DASK_CONNECT_TIMEOUT_S = 10
 
 
 class ForecastStatus(StrEnum):
@@ -109,6 +131,8 @@ class ForecastRun:
     # The seasonal naive method on the same series and windows, to compare against.
     baseline: OverallAccuracy
     counts: Mapping[str, int] = field(default_factory=dict)
+    # The candidates used: "full" or "fast" ("auto" resolved).
+    profile: str = "full"
 
 
 def _positive_int(value: object, name: str, code: str, maximum: int | None = None) -> int:
@@ -189,6 +213,8 @@ def _models(methods: Sequence[str], settings: _Settings) -> list:
         "SeasonalNaive": lambda: SeasonalNaive(season_length=season_length),
         "AutoETS": lambda: AutoETS(season_length=season_length, model=settings.ets_model),
         "AutoTheta": lambda: AutoTheta(season_length=season_length),
+        "SESOpt": SimpleExponentialSmoothingOptimized,
+        "SeasESOpt": lambda: SeasonalExponentialSmoothingOptimized(season_length=season_length),
         "CrostonSBA": CrostonSBA,
         "TSB": lambda: TSB(alpha_d=alpha_d, alpha_p=alpha_p),
         "ADIDA": ADIDA,
@@ -215,6 +241,75 @@ def _fit(methods: Sequence[str], settings: _Settings, n_jobs: int) -> StatsForec
         freq=1,
         n_jobs=n_jobs,
     )
+
+
+# Turns the long pandas frame into what StatsForecast is given: itself (local) or a Dask frame.
+_Distribute = Callable[[pd.DataFrame], object]
+
+
+def _local(frame: pd.DataFrame) -> object:
+    return frame
+
+
+def _probe(address: str) -> None:
+    """Open and close a plain connection to a networked scheduler first: a Client that fails to
+    connect lingers and blocks for its close timeout when it is collected, so refuse early."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        host, port = parse_host_port(location)
+        socket.create_connection((host, port), timeout=DASK_CONNECT_TIMEOUT_S).close()
+
+
+@contextmanager
+def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
+    """Where the StatsForecast calls run: here, or on the Dask scheduler at ``address``."""
+    if backend == "local":
+        yield _local
+        return
+    # Imported here so that local runs never pay for dask's import.
+    import dask.dataframe as dd
+    from dask.distributed import Client
+
+    try:
+        _probe(address)
+        client = Client(address, timeout=DASK_CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise Unavailable(
+            f"the Dask scheduler at {address!r} cannot be reached ({exc}); check "
+            f"{DASK_ADDRESS_ENV} or use backend='local'",
+            code="forecast_backend_unavailable",
+        ) from None
+    # The client is the current one inside the block: fugue's Dask engine finds it there
+    # (without one, fugue would start a local cluster of its own).
+    with client:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+
+        def distribute(frame: pd.DataFrame) -> object:
+            series = max(1, frame["unique_id"].nunique())
+            return dd.from_pandas(frame, npartitions=min(series, 2 * workers), sort=False)
+
+        yield distribute
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """The models' numeric warnings (a flat series, a zero variance) are expected and handled;
+    dask's groupby-apply, which fugue uses, warns of a pandas change that is not ours."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning, module="dask")
+        yield
+
+
+def _collect(result: object) -> pd.DataFrame:
+    """A pandas frame from what StatsForecast answered (a Dask frame is computed here)."""
+    compute = getattr(result, "compute", None)
+    frame = compute() if callable(compute) else result
+    if not isinstance(frame, pd.DataFrame):
+        raise RuntimeError(f"StatsForecast answered {type(frame).__name__}, not a data frame")
+    return frame.reset_index(drop=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,18 +342,37 @@ class _Backtest:
     scale: np.ndarray
 
 
+def _actuals(
+    order: Sequence[str], arrays: Mapping[str, np.ndarray], settings: _Settings
+) -> np.ndarray:
+    """What each backtest window forecasts, per series: window w covers the horizon after origin
+    n - test_span + w x step_size. Read from the input rather than from StatsForecast's answer,
+    which the Dask backend gives in 32-bit floats."""
+    span, h, step = settings.test_span, settings.horizon, settings.step_size
+    rows = [
+        np.concatenate([y[y.size - span + w * step :][:h] for w in range(settings.windows)])
+        for y in (arrays[k] for k in order)
+    ]
+    return np.stack(rows) if rows else np.empty((0, settings.windows * h))
+
+
 def _backtest(
     keys: list[str],
     arrays: Mapping[str, np.ndarray],
     methods: Sequence[str],
     settings: _Settings,
     n_jobs: int,
+    distribute: _Distribute = _local,
 ) -> _Backtest:
     frame = _long_frame(keys, arrays)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        cv = _fit(methods, settings, n_jobs).cross_validation(
-            df=frame, h=settings.horizon, n_windows=settings.windows, step_size=settings.step_size
+    with _quiet():
+        cv = _collect(
+            _fit(methods, settings, n_jobs).cross_validation(
+                df=distribute(frame),
+                h=settings.horizon,
+                n_windows=settings.windows,
+                step_size=settings.step_size,
+            )
         )
     cv = cv.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     order = sorted(keys)
@@ -266,13 +380,13 @@ def _backtest(
     if len(cv) != len(order) * points:
         raise RuntimeError(f"backtest returned {len(cv)} rows, expected {len(order) * points}")
     shape = (len(order), points)
-    actual = cv["y"].to_numpy(dtype=np.float64).reshape(shape)
+    held_out = settings.test_span
+    actual = _actuals(order, arrays, settings).reshape(shape)
     forecasts = {
         m: np.clip(cv[m].to_numpy(dtype=np.float64), 0, None).reshape(shape) for m in methods
     }
-    steps = (cv["ds"] - cv["cutoff"]).to_numpy()[:points]
+    steps = np.tile(np.arange(1, settings.horizon + 1), settings.windows)
     # MASE's scale comes from the history before the first backtest origin, which every window sees.
-    held_out = settings.test_span
     scale = np.asarray(
         [
             accuracy.seasonal_naive_scale(arrays[k][:-held_out], settings.season_length)
@@ -322,7 +436,11 @@ def _overall(actual: np.ndarray, forecast: np.ndarray, scale: np.ndarray) -> Ove
 
 
 def _final_forecasts(
-    chosen: Mapping[str, str], arrays: Mapping[str, np.ndarray], settings: _Settings, n_jobs: int
+    chosen: Mapping[str, str],
+    arrays: Mapping[str, np.ndarray],
+    settings: _Settings,
+    n_jobs: int,
+    distribute: _Distribute = _local,
 ) -> dict[str, tuple[float, ...]]:
     """Fit each chosen method once, on all the series that chose it together."""
     by_method: dict[str, list[str]] = {}
@@ -330,10 +448,11 @@ def _final_forecasts(
         by_method.setdefault(method, []).append(key)
     result: dict[str, tuple[float, ...]] = {}
     for method, keys in by_method.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            fc = _fit([method], settings, n_jobs).forecast(
-                df=_long_frame(keys, arrays), h=settings.horizon
+        with _quiet():
+            fc = _collect(
+                _fit([method], settings, n_jobs).forecast(
+                    df=distribute(_long_frame(keys, arrays)), h=settings.horizon
+                )
             )
         fc = fc.sort_values(["unique_id", "ds"], kind="stable")
         values = np.clip(np.nan_to_num(fc[method].to_numpy(dtype=np.float64), nan=0.0), 0, None)
@@ -379,6 +498,35 @@ def _choose(
     return choices, picked
 
 
+def _profile(value: object) -> str:
+    if not isinstance(value, str) or value not in PROFILES:
+        raise InvalidInput(
+            f"profile must be one of {', '.join(PROFILES)}, got {value!r}",
+            code="invalid_forecast_profile",
+        )
+    return value
+
+
+def _backend(value: object, address: object) -> tuple[str, str | None]:
+    """The backend and, for Dask, the scheduler's address (the argument, else the environment)."""
+    if not isinstance(value, str) or value not in BACKENDS:
+        raise InvalidInput(
+            f"backend must be one of {', '.join(BACKENDS)}, got {value!r}",
+            code="invalid_forecast_backend",
+        )
+    if value == "local":
+        return value, None
+    if address is None:
+        address = os.environ.get(DASK_ADDRESS_ENV) or None
+    if not isinstance(address, str) or not address.strip():
+        raise InvalidInput(
+            "the dask backend needs the scheduler's address (e.g. tcp://scheduler:8786), as "
+            f"dask_address or in {DASK_ADDRESS_ENV}, got {address!r}",
+            code="invalid_dask_address",
+        )
+    return value, address.strip()
+
+
 def _settings(
     horizon: object, season_length: object, bucket: str, backtest_windows: object, step_size: object,
     n_jobs: object, tsb_alpha_d: object, tsb_alpha_p: object, ets_model: object,
@@ -417,6 +565,9 @@ def forecast(
     tsb_alpha_d: float = 0.1,
     tsb_alpha_p: float = 0.1,
     ets_model: str = "ZZZ",
+    profile: str = "full",
+    backend: str = "local",
+    dask_address: str | None = None,
 ) -> ForecastRun:
     """Forecast every series ``horizon`` buckets ahead with the method its backtest prefers.
 
@@ -425,18 +576,37 @@ def forecast(
     forecast origins, ``step_size`` buckets apart, each forecasting ``horizon`` buckets. Bad input
     raises :class:`InvalidInput` (codes ``invalid_horizon``, ``invalid_season_length``,
     ``invalid_bucket``, ``invalid_backtest``, ``invalid_n_jobs``, ``invalid_tsb_alpha``,
-    ``invalid_ets_model``, ``invalid_demand_series``, ``invalid_demand``). ``ets_model`` narrows
-    AutoETS's search ("AZZ", additive errors only, fits about 4x faster than "ZZZ").
+    ``invalid_ets_model``, ``invalid_demand_series``, ``invalid_demand``,
+    ``invalid_forecast_profile``, ``invalid_forecast_backend``, ``invalid_dask_address``).
+    ``ets_model`` narrows AutoETS's search ("AZZ", additive errors only, fits about 4x faster
+    than "ZZZ").
+
+    ``profile`` picks the candidates: "full" (seasonal naive, AutoETS, AutoTheta for smooth
+    series), "fast" (seasonal naive, SES and seasonal ES with optimised smoothing: for thousands
+    of series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above); the
+    intermittent candidates are the same in all. ``backend="dask"`` runs the fits on the Dask
+    scheduler at ``dask_address`` (default: the environment variable
+    ``ONHAND_PLANNING_DASK_ADDRESS``); an unreachable scheduler raises :class:`Unavailable`
+    (``forecast_backend_unavailable``). ``n_jobs`` applies to the local backend only.
     """
     settings = _settings(
         horizon, season_length, bucket, backtest_windows, step_size, n_jobs, tsb_alpha_d,
         tsb_alpha_p, ets_model,
     )  # fmt: skip
+    chosen_profile = _profile(profile)
+    backend, address = _backend(backend, dask_address)
     if not isinstance(series, Mapping):
         raise InvalidInput(
             "series must map each key to its demand per period", code="invalid_demand_series"
         )
     arrays = {key: _demand_array(key, values) for key, values in series.items()}
+    if chosen_profile == "auto":
+        chosen_profile = "full" if len(arrays) <= AUTO_FULL_MAX_SERIES else "fast"
+    smooth_methods, intermittent_methods = (
+        (SMOOTH_METHODS, INTERMITTENT_METHODS)
+        if chosen_profile == "full"
+        else (FAST_SMOOTH_METHODS, FAST_INTERMITTENT_METHODS)
+    )
 
     results: dict[str, SeriesForecast] = {}
     groups: dict[str, list[str]] = {"smooth": [], "intermittent": []}
@@ -465,18 +635,23 @@ def forecast(
 
     choices: dict[str, _Choice] = {}
     all_actual, all_chosen, all_baseline, all_scale = [], [], [], []
-    for group, methods in (("smooth", SMOOTH_METHODS), ("intermittent", INTERMITTENT_METHODS)):
-        if not groups[group]:
-            continue
-        bt = _backtest(groups[group], arrays, methods, settings, n_jobs)
-        group_choices, picked = _choose(bt, methods, settings.horizon)
-        choices.update(group_choices)
-        all_actual.append(bt.actual)
-        all_chosen.append(picked)
-        all_baseline.append(bt.forecasts[BASELINE])
-        all_scale.append(bt.scale)
-
-    finals = _final_forecasts({k: c.method for k, c in choices.items()}, arrays, settings, n_jobs)
+    finals: dict[str, tuple[float, ...]] = {}
+    # No cluster is contacted when nothing needs a backtest (no demand, too short, no series).
+    fitting = any(groups.values())
+    with _session(backend if fitting else "local", address) as distribute:
+        for group, methods in (("smooth", smooth_methods), ("intermittent", intermittent_methods)):
+            if not groups[group]:
+                continue
+            bt = _backtest(groups[group], arrays, methods, settings, n_jobs, distribute)
+            group_choices, picked = _choose(bt, methods, settings.horizon)
+            choices.update(group_choices)
+            all_actual.append(bt.actual)
+            all_chosen.append(picked)
+            all_baseline.append(bt.forecasts[BASELINE])
+            all_scale.append(bt.scale)
+        finals = _final_forecasts(
+            {k: c.method for k, c in choices.items()}, arrays, settings, n_jobs, distribute
+        )
     for key, choice in choices.items():
         profile = profiles[key]
         results[key] = SeriesForecast(
@@ -503,4 +678,5 @@ def forecast(
         overall=_overall(actual, combined(all_chosen), scale),
         baseline=_overall(actual, combined(all_baseline), scale),
         counts=counts,
+        profile=chosen_profile,
     )
