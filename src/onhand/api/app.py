@@ -19,6 +19,7 @@ from onhand.api.routes import (
     locations,
     movements,
     moves,
+    planning_simulation,
     purchasing,
     put_away,
     sales,
@@ -56,6 +57,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         labels,
         counting,
         demand,
+        planning_simulation,
         exceptions,
         admin,
     ):
