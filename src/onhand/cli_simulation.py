@@ -155,43 +155,30 @@ def simulate_cmd(
         f"at {d['location']}, {d['start']} to {d['end']}" if d["kind"] == "history" else "generated"
     )
     console.print(
-        f"{got['sku']} {where}: {d['days']} days, mean {_show(d['mean'], 2)} a day "
+        f"{got['sku']} {where}: {d['days']} day{'' if d['days'] == 1 else 's'}, mean {_show(d['mean'], 2)} a day "
         f"(sd {_show(d['sd'], 2)}, {d['pattern'] or 'no demand'}); lead time "
         f"{_show(lt['mean_days'])} days (sd {_show(lt['sd_days'])}, {lt['source']})",
         highlight=False,
     )
-    table = Table(
-        "policy",
-        "s",
-        "S",
-        "Q/R",
-        "fill rate",
-        "cycle svc",
-        "avg on hand",
-        "orders",
-        "holding",
-        "ordering",
-        "total cost",
-        "stockout days",
-    )
-    for p in got["policies"]:
-        qr = (
-            _show(p["order_quantity"])
-            if p["order_quantity"] is not None
-            else (f"R={p['review_period']}" if p["review_period"] else "-")
-        )
-        table.add_row(
-            p["name"],
-            _show(p["reorder_point"]),
-            _show(p["order_up_to"]),
-            qr,
-            _show(p["fill_rate"], percent=True),
-            _show(p["cycle_service"], percent=True),
-            _show(p["average_on_hand"]),
-            str(p["orders"]),
-            _show(p["holding_cost"], 2),
-            _show(p["ordering_cost"], 2),
-            _show(p["total_cost"], 2),
-            str(p["stockout_days"]),
-        )
+    # One column per policy, one row per measure: narrow enough for a terminal.
+    pols = got["policies"]
+    table = Table("", *(p["name"] for p in pols))
+    rows: list[tuple[str, Any]] = [
+        ("kind", lambda p: p["kind"]),
+        ("s", lambda p: _show(p["reorder_point"])),
+        ("S", lambda p: _show(p["order_up_to"])),
+        ("Q", lambda p: _show(p["order_quantity"])),
+        ("R (days)", lambda p: str(p["review_period"] or "-")),
+        ("fill rate", lambda p: _show(p["fill_rate"], percent=True)),
+        ("cycle service", lambda p: _show(p["cycle_service"], percent=True)),
+        ("avg on hand", lambda p: _show(p["average_on_hand"])),
+        ("orders", lambda p: str(p["orders"])),
+        ("holding cost", lambda p: _show(p["holding_cost"], 2)),
+        ("ordering cost", lambda p: _show(p["ordering_cost"], 2)),
+        ("total cost", lambda p: _show(p["total_cost"], 2)),
+        ("stockout days", lambda p: str(p["stockout_days"])),
+        ("units short", lambda p: _show(p["units_short"])),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(p) for p in pols))
     console.print(table)
