@@ -23,6 +23,7 @@ from onhand import (  # noqa: F401
     cli_purchasing,
     cli_sales,
     cli_scanning,
+    cli_simulation,
 )
 from onhand.cli_common import (
     app,

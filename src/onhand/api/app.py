@@ -20,6 +20,7 @@ from onhand.api.routes import (
     movements,
     moves,
     planning,
+    planning_simulation,
     purchasing,
     put_away,
     sales,
@@ -58,6 +59,7 @@ def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAP
         counting,
         demand,
         planning,
+        planning_simulation,
         exceptions,
         admin,
     ):
