@@ -28,11 +28,7 @@ from onhand.domain.errors import InvalidInput, OnhandError
 from onhand.domain.planning import RunRequest, whole_buckets
 from onhand.domain.purchasing import lead_time
 from onhand.domain.quantities import from_micro, to_micro
-from onhand.domain.replenishment import quantity_from_estimate, round_order_quantity
 from onhand.planning import suggestions
-from onhand.planning.censoring import uncensored
-from onhand.planning.forecasting import forecast
-from onhand.planning.policies import PolicyInputs, policy_levels
 from onhand.services.common import audit, document_number, not_found, utcnow
 from onhand.services.demand import DemandMatrix, demand_matrix
 from onhand.services.sales_orders import warehouse_row
@@ -195,6 +191,13 @@ def _choose_horizon(request: RunRequest, protection_days: np.ndarray, bucket_day
 
 
 def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress: Progress) -> None:
+    # The forecasting stack (statsforecast, pandas, scipy) takes seconds to import: only a run
+    # loads it, so the API and the command line start without it.
+    from onhand.domain.replenishment import quantity_from_estimate, round_order_quantity
+    from onhand.planning.censoring import uncensored
+    from onhand.planning.forecasting import forecast
+    from onhand.planning.policies import PolicyInputs, policy_levels
+
     d = request.defaults
     _stage(db, actor, run.id, "history", progress)
     start, end = whole_buckets(utcnow().date(), request.bucket, request.history_days)
@@ -314,6 +317,11 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
             service_type=service_type,
             service_level=service_level,
             intermittent=intermittent,
+            # Days between demands is known from daily buckets only (a week with demand may
+            # hold one day of it or seven).
+            demand_interval=np.array([s.adi or 1.0 for s in series])
+            if request.bucket == "day"
+            else None,
         )
     )
     s_level = np.array(levels.reorder_point, dtype=float)
@@ -460,6 +468,8 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
 
 def _level_micro(value: float, precision: int, *, floor_zero: bool = True) -> int | None:
     """A level rounded up to the item's precision, in micro-units; None when undefined."""
+    from onhand.domain.replenishment import quantity_from_estimate
+
     if value is None or math.isnan(value):
         return None
     if floor_zero:
