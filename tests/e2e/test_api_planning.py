@@ -219,7 +219,7 @@ def test_a_background_run_reports_its_progress(shop: Tenant) -> None:
         ({"bucket": "year"}, 422, "validation_error"),
         ({"defaults": {"service_level": "1.5"}}, 422, "invalid_service_level"),
         ({"defaults": {"carrying_rate": "0"}}, 422, "invalid_carrying_rate"),
-        ({"defaults": {"service_level": 0.95}}, 422, "validation_error"),
+        ({"defaults": {"service_level": 0.95}}, 422, "inexact_number"),
     ],
 )
 def test_bad_run_requests_change_nothing(
@@ -237,7 +237,8 @@ def test_bad_run_requests_change_nothing(
         ({"kind": "sometimes"}, 422, "validation_error"),
         ({"kind": "min_max", "min_qty": "5"}, 422, "min_max_pair"),
         ({"kind": "min_max", "min_qty": "9", "max_qty": "3"}, 422, "min_above_max"),
-        ({"kind": "s_q", "order_qty": "0.5"}, 422, "invalid_quantity"),
+        ({"kind": "s_q", "order_qty": "0.5"}, 422, "quantity_precision"),
+        ({"kind": "s_q", "order_qty": "-1"}, 422, "invalid_quantity"),
         ({"kind": "s_q", "source_warehouse": "WH1"}, 422, "source_is_destination"),
         ({"kind": "s_q", "sku": "NOPE"}, 404, "sku_not_found"),
     ],
@@ -268,6 +269,7 @@ def test_policies_are_listed_and_cleared(shop: Tenant) -> None:
 def test_decisions_need_the_planning_role_and_the_warehouse(shop: Tenant) -> None:
     number = _run(shop)["number"]
     clerk = shop.user("clerk")
+    elsewhere = shop.user("manager", warehouses=["WH2"])
     before = shop.fingerprint()
     assert_problem(
         clerk.http.post(f"/planning/runs/{number}/accept", json={}), 403, "permission_denied"
@@ -276,7 +278,6 @@ def test_decisions_need_the_planning_role_and_the_warehouse(shop: Tenant) -> Non
         clerk.http.post("/planning/runs", json={"warehouse": "WH1"}), 403, "permission_denied"
     )
     assert clerk.http.get(f"/planning/runs/{number}").status_code == 200  # reading is allowed
-    elsewhere = shop.user("manager", warehouses=["WH2"])
     assert_problem(elsewhere.http.get(f"/planning/runs/{number}"), 403, "warehouse_not_allowed")
     assert shop.fingerprint() == before
 

@@ -16,7 +16,7 @@ import json
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from decimal import Decimal
 from importlib import metadata
 from typing import Any
@@ -32,7 +32,7 @@ from onhand.planning import suggestions
 from onhand.services.common import audit, document_number, not_found, utcnow
 from onhand.services.demand import DemandMatrix, demand_matrix
 from onhand.services.sales_orders import warehouse_row
-from onhand.store import planning, sales
+from onhand.store import catalog, planning, sales
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,11 @@ def start_run(db: Database, actor: Actor, request: RunRequest) -> str:
 
     def work(uow: UnitOfWork) -> str:
         wh = warehouse_row(uow, actor, request.warehouse)
+        if request.skus is not None:
+            found = catalog.item_refs_by_sku(uow.conn, actor.org_id, request.skus)
+            missing = [s for s in request.skus if s not in found]
+            if missing:
+                raise not_found("SKU", missing[0])
         number = number_of(uow)
         now = utcnow()
         planning.insert_run(
@@ -170,6 +175,10 @@ class _Inputs:
         self.on_order: dict[int, int] = {}
         for e in sales.expected_receipts(conn, org, ids, wh.id):
             self.on_order[e.item_id] = self.on_order.get(e.item_id, 0) + int(e.qty)
+        # Draft orders too: an accepted suggestion is a draft until the buyer sends it, and
+        # must not be suggested again meanwhile.
+        for item_id, qty in planning.draft_po_qty(conn, org, wh.id).items():
+            self.on_order[item_id] = self.on_order.get(item_id, 0) + qty
         for item_id, qty in planning.inbound_transfers(conn, org, wh.id).items():
             self.on_order[item_id] = self.on_order.get(item_id, 0) + qty
         self.policies = {r.item_id: r for r in planning.policies_of_warehouse(conn, org, wh.id)}
@@ -181,6 +190,28 @@ class _Inputs:
             free = sales.available_now(conn, org, ids, source_id, today)
             held = sales.reserved(conn, org, ids, source_id)
             self.source_stock[source_id] = {i: free.get(i, 0) - held.get(i, 0) for i in ids}
+
+
+def _with_items_in_play(db: Database, actor: Actor, run: Any, m: DemandMatrix) -> DemandMatrix:
+    """The matrix with the items that have no history at the warehouse but must be planned
+    (a policy, promised or incoming stock), each with its own (empty) rows."""
+    with db.reading() as uow:
+        wanted = planning.items_in_play(uow.conn, actor.org_id, run.warehouse_id)
+        extra = catalog.active_item_refs(uow.conn, actor.org_id, sorted(wanted - set(m.item_ids)))
+    if not extra:
+        return m
+    more = demand_matrix(
+        db, actor, m.location, bucket=m.bucket.value, start=m.start, end=m.end,
+        skus=[r.sku for r in extra],
+    )  # fmt: skip
+    return replace(
+        m,
+        item_ids=np.concatenate([m.item_ids, more.item_ids]),
+        skus=m.skus + more.skus,
+        precisions=np.concatenate([m.precisions, more.precisions]),
+        qty=np.vstack([m.qty, more.qty]),
+        stockout_days=np.vstack([m.stockout_days, more.stockout_days]),
+    )
 
 
 def _choose_horizon(request: RunRequest, protection_days: np.ndarray, bucket_days: float) -> int:
@@ -204,6 +235,8 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
     m = demand_matrix(
         db, actor, run.warehouse, bucket=request.bucket, start=start, end=end, skus=request.skus
     )
+    if request.skus is None:
+        m = _with_items_in_play(db, actor, run, m)
     with db.reading() as uow:
         wh = warehouse_row(uow, actor, run.warehouse)
         inputs = _Inputs(uow, actor, wh, m)
@@ -212,17 +245,19 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
     bucket_days = BUCKET_DAYS[request.bucket]
 
     # Policy fields per item: the item's own where set, else the run's defaults.
-    def field(item_id: int, name: str, default: Any, scale: float = 1.0) -> Any:
+    def field(item_id: int, name: str, default: Any, micro: bool = False) -> Any:
         p = inputs.policies.get(item_id)
         value = getattr(p, name) if p is not None else None
-        return default if value is None else value / scale
+        if value is None:
+            return default
+        return value / 1e6 if micro else value
 
     kind = np.array([field(i, "kind", d.kind) for i in ids], dtype=object).astype(str)
     service_type = np.array(
         [field(i, "service_type", d.service_type) for i in ids], dtype=object
     ).astype(str)
     service_level = np.array(
-        [field(i, "service_level", float(d.service_level), 1e6) for i in ids], dtype=float
+        [field(i, "service_level", float(d.service_level), micro=True) for i in ids], dtype=float
     )
     review = np.array(
         [
@@ -255,7 +290,7 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
     _stage(db, actor, run.id, "forecast", progress)
     adjusted, _ = uncensored(m.qty, m.days, m.stockout_days)
     fc = forecast(
-        {sku: adjusted[j] for j, sku in enumerate(m.skus)},
+        {sku: adjusted[j].tolist() for j, sku in enumerate(m.skus)},
         horizon=horizon,
         bucket=request.bucket,
         backtest_windows=request.backtest_windows,
@@ -284,11 +319,11 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
         terms = inputs.terms.get(item_id)
         if unit_cost[j] <= 0 and terms is not None:
             unit_cost[j] = terms.price / 1e6
-    order_cost = np.array([field(i, "order_cost", float(d.order_cost), 1e6) for i in ids])
-    rate = np.array([field(i, "carrying_rate", float(d.carrying_rate), 1e6) for i in ids])
+    order_cost = np.array([field(i, "order_cost", float(d.order_cost), micro=True) for i in ids])
+    rate = np.array([field(i, "carrying_rate", float(d.carrying_rate), micro=True) for i in ids])
     eoq = suggestions.economic_order_quantity(per_day, order_cost, unit_cost, rate)
     fixed_q = np.array(
-        [field(i, "order_qty", np.nan, 1e6) for i in ids], dtype=float
+        [field(i, "order_qty", np.nan, micro=True) for i in ids], dtype=float
     )  # the planner's Q
     cover = np.maximum(per_day * d.cover_days, 0.0)
     q = np.where(~np.isnan(fixed_q), fixed_q, np.where(np.isnan(eoq), cover, eoq))
@@ -324,9 +359,15 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
             else None,
         )
     )
-    s_level = np.array(levels.reorder_point, dtype=float)
-    big_s = np.array(levels.order_up_to, dtype=float)
-    big_s = np.where(kind == "min_max", np.where(np.isnan(big_s), s_level + q, big_s), big_s)
+    # A fill-rate target met by large orders alone gives a negative safety stock: a reorder
+    # point below the lead-time demand, a stockout planned in every cycle. Planners do not
+    # run that way: safety stock is floored at 0 (the simulation page shows the difference).
+    safety = np.maximum(np.nan_to_num(levels.safety_stock, nan=0.0), 0.0)
+    level = np.asarray(levels.protection_mean, dtype=float) + safety
+    s_level = np.where(kind == "r_s", np.nan, np.where(kind == "jit", 0.0, level))
+    big_s = np.select(
+        [kind == "min_max", kind == "r_s", kind == "jit"], [s_level + q, level, 0.0], np.nan
+    )
     # A planner's fixed min and max replace the computed ones.
     for j, item_id in enumerate(ids):
         p = inputs.policies.get(item_id)
@@ -383,7 +424,7 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
             committed=float(committed[j]),
             reorder_point=float(s_level[j]),
             order_up_to=float(big_s[j]),
-            safety_stock=float(levels.safety_stock[j]),
+            safety_stock=float(safety[j]),
             lead_time_demand=float(lead_demand[j]),
             projected=float(projected[j]),
             quantity=float(qty),
@@ -417,7 +458,7 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
                 "service_type": str(service_type[j]),
                 "service_level": round(float(service_level[j]) * 1e6),
                 "review_days": int(review[j]) if kind[j] == "r_s" else None,
-                "safety_stock": _level_micro(levels.safety_stock[j], precision),
+                "safety_stock": _level_micro(safety[j], precision),
                 "reorder_point": _level_micro(s_level[j], precision),
                 "order_up_to": _level_micro(big_s[j], precision),
                 "order_qty": _level_micro(q[j], precision) if kind[j] == "s_q" else None,

@@ -11,12 +11,17 @@ from sqlalchemy import Connection, Integer, Row, and_, func, insert, select, upd
 
 from onhand.store.fastsql import list_param, one_of
 from onhand.store.tables import (
+    commitments,
     items,
     locations,
     planning_lines,
     planning_runs,
+    purchase_order_lines,
+    purchase_orders,
     receipts,
     replenishment_policies,
+    sales_order_lines,
+    sales_orders,
     supplier_items,
     suppliers,
     transfer_lines,
@@ -274,3 +279,45 @@ def unit_costs(conn: Connection, org_id: int, item_ids: Sequence[int]) -> dict[i
         items.c.org_id == org_id, one_of(conn.dialect.name, items.c.id, "ids", Integer())
     )
     return {r[0]: int(r[1]) for r in conn.execute(q, {"ids": list_param(conn, item_ids)})}
+
+
+def items_in_play(conn: Connection, org_id: int, warehouse_id: int) -> set[int]:
+    """Items a warehouse must plan even without demand history: a policy set there, stock
+    promised (reserved or on open sales order lines) or coming in (open purchase order lines)."""
+    p, c = replenishment_policies, commitments
+    sol, so = sales_order_lines, sales_orders
+    pol, po = purchase_order_lines, purchase_orders
+    queries = [
+        select(p.c.item_id).where(p.c.org_id == org_id, p.c.warehouse_id == warehouse_id),
+        select(c.c.item_id).where(
+            c.c.org_id == org_id, c.c.warehouse_id == warehouse_id, c.c.reserved > 0
+        ),
+        select(sol.c.item_id)
+        .join(so, so.c.id == sol.c.so_id)
+        .where(
+            sol.c.org_id == org_id,
+            sol.c.warehouse_id == warehouse_id,
+            so.c.status.in_(("open", "partially_shipped")),
+        ),
+        select(pol.c.item_id)
+        .join(po, po.c.id == pol.c.po_id)
+        .where(
+            pol.c.org_id == org_id,
+            po.c.warehouse_id == warehouse_id,
+            po.c.status.in_(("ordered", "partially_received")),
+            pol.c.closed.is_(False),
+        ),
+    ]
+    return {r[0] for q in queries for r in conn.execute(q)}
+
+
+def draft_po_qty(conn: Connection, org_id: int, warehouse_id: int) -> dict[int, int]:
+    """Quantity per item on draft purchase orders into a warehouse."""
+    pol, po = purchase_order_lines, purchase_orders
+    q = (
+        select(pol.c.item_id, func.sum(pol.c.qty_ordered))
+        .join(po, po.c.id == pol.c.po_id)
+        .where(pol.c.org_id == org_id, po.c.warehouse_id == warehouse_id, po.c.status == "draft")
+        .group_by(pol.c.item_id)
+    )
+    return {r[0]: int(r[1]) for r in conn.execute(q)}
