@@ -44,8 +44,9 @@ def _run_summary(got: dict[str, Any]) -> None:
         console.print(f"error: {got['error']}", highlight=False)
 
 
-def _lines_table(lines: list[dict[str, Any]]) -> Table:
-    table = Table("sku", "status", "qty", "from", "policy", "s", "S", "position", "reason")
+def _print_lines(lines: list[dict[str, Any]]) -> None:
+    """A table of the numbers, then each line's reason in full (too long for a column)."""
+    table = Table("sku", "status", "qty", "from", "policy", "s", "S", "position")
     for x in lines:
         p, s = x["policy"], x["stock"]
         position = s["on_hand"] + s["on_order"] - s["reserved"] - s["backordered"]
@@ -58,9 +59,10 @@ def _lines_table(lines: list[dict[str, Any]]) -> Table:
             "-" if p["reorder_point"] is None else str(p["reorder_point"]),
             "-" if p["order_up_to"] is None else str(p["order_up_to"]),
             str(position),
-            x["reason"],
         )
-    return table
+    console.print(table)
+    for x in lines:
+        console.print(f"{x['sku']}: {x['reason']}", highlight=False)
 
 
 @plan_app.command("run")
@@ -108,7 +110,7 @@ def run_cmd(
     with handled():
         page = planning_decisions.list_lines(db, actor, got["number"], "proposed", limit=50)
     if page["lines"]:
-        console.print(_lines_table(page["lines"]))
+        _print_lines(page["lines"])
 
 
 @plan_app.command("runs")
@@ -149,7 +151,7 @@ def show_cmd(
         got = planning_runs.get_run(db, actor, number)
         page = planning_decisions.list_lines(db, actor, number, status, limit=limit)
     _run_summary(got)
-    console.print(_lines_table(page["lines"]))
+    _print_lines(page["lines"])
 
 
 @plan_app.command("edit")
