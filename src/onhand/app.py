@@ -25,7 +25,12 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
 
 def build_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    return create_api(open_database(settings), max_body_bytes=settings.max_body_bytes)
+    return create_api(
+        open_database(settings),
+        max_body_bytes=settings.max_body_bytes,
+        planning_backend=settings.planning_backend,
+        planning_jobs=settings.planning_jobs,
+    )
 
 
 def asgi() -> FastAPI:

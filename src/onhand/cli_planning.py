@@ -10,7 +10,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from onhand.cli_common import OrgOption, app, console, handled, number_arg, org_session, progress
+from onhand.cli_common import (
+    OrgOption,
+    app,
+    console,
+    handled,
+    number_arg,
+    org_session,
+    progress,
+    state,
+)
 from onhand.domain.planning import PolicySettings, RunDefaults, RunRequest
 from onhand.services import planning_decisions, planning_runs, replenishment_policies
 
@@ -83,6 +92,8 @@ def run_cmd(
 ) -> None:
     """Forecast every item of a warehouse, set its policy's levels and suggest orders."""
     request = RunRequest(
+        backend=state.settings.planning_backend,
+        n_jobs=state.settings.planning_jobs,
         warehouse=warehouse,
         bucket=bucket,
         history_days=history_days,

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     # Dask scheduler for forecasting with backend="dask" (tcp://host:8786); onhand.planning reads
     # the same variable, ONHAND_PLANNING_DASK_ADDRESS, itself (it imports no settings library).
     planning_dask_address: str | None = None
+    # Where replenishment runs fit their forecasts: in this process on planning_jobs cores
+    # (-1: all), or on the Dask cluster above.
+    planning_backend: Literal["local", "dask"] = "local"
+    planning_jobs: int = 1
 
 
 def load_settings() -> Settings:

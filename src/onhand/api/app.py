@@ -37,9 +37,17 @@ location to another, hash-chained and never edited. Authenticate with `Authoriza
 """
 
 
-def create_api(db: Database, *, max_body_bytes: int = 8 * 1024 * 1024) -> FastAPI:
+def create_api(
+    db: Database,
+    *,
+    max_body_bytes: int = 8 * 1024 * 1024,
+    planning_backend: str = "local",
+    planning_jobs: int = 1,
+) -> FastAPI:
     app = FastAPI(title="onhand", version=__version__, description=DESCRIPTION)
     app.state.db = db
+    # How replenishment runs fit their forecasts (see docs/planning.md).
+    app.state.planning = {"backend": planning_backend, "n_jobs": planning_jobs}
     errors.install(app)
     app.include_router(admin.health_router)
     # Routes are matched in order, one by one: the posting and stock routes, the busiest, first.

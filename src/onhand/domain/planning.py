@@ -155,6 +155,9 @@ class RunRequest:
     profile: str = "auto"
     skus: list[str] | None = None
     defaults: RunDefaults = field(default_factory=RunDefaults)
+    # Where the forecasts are fitted: this process on n_jobs cores (-1: all), or Dask.
+    backend: str = "local"
+    n_jobs: int = 1
 
     def check(self) -> None:
         _choice(self.bucket, BUCKETS, "bucket", "invalid_bucket")
@@ -177,6 +180,9 @@ class RunRequest:
         if self.skus is not None and not self.skus:
             raise InvalidInput("name at least one SKU, or leave skus out for all",
                                code="no_items")  # fmt: skip
+        _choice(self.backend, ("local", "dask"), "backend", "invalid_forecast_backend")
+        if self.n_jobs == 0 or self.n_jobs < -1:
+            raise InvalidInput("n_jobs is a number of cores, or -1 for all", code="invalid_n_jobs")
         self.defaults.check()
 
 

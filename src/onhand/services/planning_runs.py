@@ -295,6 +295,8 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
         bucket=request.bucket,
         backtest_windows=request.backtest_windows,
         profile=request.profile,
+        n_jobs=request.n_jobs,
+        backend=request.backend,
     )
     series = [fc.series[sku] for sku in m.skus]
     forecasts = np.array([s.forecast for s in series], dtype=float).reshape(n, horizon)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from fastapi import Path as PathParam
 
 from onhand.api.deps import DB, CurrentActor
@@ -61,8 +61,10 @@ def clear_policy(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _request(body: RunCreate) -> RunRequest:
+def _request(body: RunCreate, settings: dict[str, Any]) -> RunRequest:
     return RunRequest(
+        backend=settings["backend"],
+        n_jobs=settings["n_jobs"],
         warehouse=body.warehouse,
         bucket=body.bucket,
         history_days=body.history_days,
@@ -81,15 +83,20 @@ def _request(body: RunCreate) -> RunRequest:
     responses={202: {"description": "started in the background; follow it with GET"}},
 )
 def create_run(
-    body: RunCreate, db: DB, actor: CurrentActor, tasks: BackgroundTasks, response: Response
+    body: RunCreate,
+    db: DB,
+    actor: CurrentActor,
+    tasks: BackgroundTasks,
+    request: Request,
+    response: Response,
 ) -> Any:
     """Forecast every item of a warehouse, set its policy's levels and suggest orders. With
     ``background`` the answer comes at once (202) and the run's progress is at its GET."""
-    request = _request(body)
+    run = _request(body, request.app.state.planning)
     if not body.background:
-        return planning_runs.run_replenishment(db, actor, request)
-    number = planning_runs.start_run(db, actor, request)
-    tasks.add_task(planning_runs.execute_run_quietly, db, actor, number, request)
+        return planning_runs.run_replenishment(db, actor, run)
+    number = planning_runs.start_run(db, actor, run)
+    tasks.add_task(planning_runs.execute_run_quietly, db, actor, number, run)
     response.status_code = status.HTTP_202_ACCEPTED
     response.headers["Location"] = f"/api/v1/planning/runs/{number}"
     return planning_runs.get_run(db, actor, number)
