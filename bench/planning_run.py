@@ -15,6 +15,7 @@ backtest. Each run works on a fresh copy of the cached database, so runs do not 
 from __future__ import annotations
 
 import argparse
+import itertools
 import shutil
 import tempfile
 import time
@@ -80,7 +81,7 @@ def one_run(data: Any, n_jobs: int, profile: str, work: Path) -> dict[str, Any]:
 
         request = RunRequest(warehouse=wh, profile=profile, n_jobs=n_jobs)
         runs.append(planning_runs.run_replenishment(db, actor, request, note))
-        for (stage, at), (_, until) in zip(marks, marks[1:], strict=False):
+        for (stage, at), (_, until) in itertools.pairwise(marks):
             stages[stage] = stages.get(stage, 0.0) + until - at
     total = time.perf_counter() - started
     horizon = runs[0]["parameters"]["horizon"]
