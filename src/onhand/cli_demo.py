@@ -93,6 +93,7 @@ def _print_access(result: demo_service.DemoResult, host: str, port: int, serve: 
         ("Also", f"{', '.join(result.other_users)}: same password"),
         ("API token", result.token),
         ("Counts", result.count_plan),
+        ("Planning", result.planning_run),
         (
             "Try",
             f'curl -H "Authorization: Bearer {result.token}" "{url}/api/v1/stock/locations?path=WH1"',

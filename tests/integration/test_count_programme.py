@@ -366,6 +366,10 @@ def test_the_demo_is_classified_and_its_first_days_counts_are_planned(sqlite_db:
     assert classes["as_of"] == today
     assert {x["abc"] for x in classes["items"]} == {"A", "B", "C"}
     assert re.fullmatch(r"\d count documents? for 2024-03-04: CC-000001.*", result.count_plan)
+    # And its first warehouse is planned: one line per item that moved there.
+    assert re.fullmatch(
+        r"PLAN-000001 of WH1: \d+ items, \d+ suggested orders .*", result.planning_run
+    )
     planned = count_views.list_counts(sqlite_db, actor)
     assert {(d["kind"], d["plan_date"]) for d in planned} == {("plan", date(2024, 3, 4))}
     assert all(count_views.get_count(sqlite_db, actor, d["number"])["lines"] for d in planned)

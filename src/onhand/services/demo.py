@@ -21,11 +21,13 @@ from onhand.domain.access import Actor
 from onhand.domain.counting import CountSettings, is_working_day
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.movements import MAX_BATCH
+from onhand.domain.planning import RunRequest
 from onhand.services import (
     accounts,
     count_classes,
     items,
     locations,
+    planning_runs,
     postings,
     purchase_orders,
     sales_orders,
@@ -41,6 +43,8 @@ from onhand.store.unit_of_work import Database
 MAX_ITEMS = 5000
 MAX_DAYS = 3 * 366
 DAYS_PER_POSTING = 7
+# A replenishment run needs four weeks of history (RunRequest.history_days).
+MIN_PLANNING_DAYS = 28
 Progress = Callable[[int, int], None]
 
 
@@ -63,6 +67,8 @@ class DemoResult:
     postings: int
     # The cycle counts planned for the first working day from ``today``.
     count_plan: str = ""
+    # The replenishment run of the first warehouse on the history, in words.
+    planning_run: str = ""
 
 
 def build_demo(
@@ -138,6 +144,7 @@ def build_demo(
             progress(day + 1, days)
     _documents(db, actor, rng, catalogue, today)
     count_plan = _cycle_counts(db, actor, today)
+    planning_run = _replenishment(db, actor, days)
     return DemoResult(
         org_id=new.org_id,
         slug=slug,
@@ -155,6 +162,21 @@ def build_demo(
         movements=moved,
         postings=posted,
         count_plan=count_plan,
+        planning_run=planning_run,
+    )
+
+
+def _replenishment(db: Database, actor: Actor, days: int) -> str:
+    """Plan the first warehouse on the demo's history: its run, in words."""
+    if days < MIN_PLANNING_DAYS:
+        return f"not run: {days} days of history are fewer than {MIN_PLANNING_DAYS}"
+    wh = WAREHOUSES[0].code
+    run = planning_runs.run_replenishment(
+        db, actor, RunRequest(warehouse=wh, history_days=min(days, 728))
+    )
+    return (
+        f"{run['number']} of {wh}: {run['items']} items, {run['suggestions']} suggested orders "
+        f"(onhand plan show {run['number']})"
     )
 
 
