@@ -289,6 +289,8 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
 
     _stage(db, actor, run.id, "forecast", progress)
     adjusted, _ = uncensored(m.qty, m.days, m.stockout_days)
+    # A bucket where returns of earlier sales outweigh its sales nets below zero: no demand.
+    adjusted = np.maximum(adjusted, 0.0)
     fc = forecast(
         {sku: adjusted[j].tolist() for j, sku in enumerate(m.skus)},
         horizon=horizon,
