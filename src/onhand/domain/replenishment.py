@@ -414,7 +414,8 @@ def fill_rate_lot_size_reorder_point(
     low, high = q_eoq, max(2.0 * q_eoq, sigma / 64.0)
     while excess(high) > 0:
         low, high = high, _finite(4.0 * high, "the lot size")
-    q = float(brentq(excess, low, high, xtol=1e-12, rtol=_TOLERANCE))
+    # xtol relative to the EOQ: an absolute one would swamp a tiny lot size.
+    q = float(brentq(excess, low, high, xtol=q_eoq * 1e-12, rtol=_TOLERANCE))
     r = _finite(mu + sigma * safety_factor_for_fill_rate(p2, q, sigma), "the reorder point")
     return ReorderPointPolicy(reorder_point=r, order_quantity=q)
 
