@@ -148,8 +148,9 @@ def test_eoq_nahmias_example_4_1_bookstore_pencils() -> None:
     # known demand), Example 4.1: number 2 pencils sell at a steady 60 a week, cost the
     # bookstore 2 cents each; an order costs $12 and holding costs are based on a 25 % annual
     # interest rate. Statement checked as reproduced in lecture slides for that chapter (on
-    # Course Hero); the book's printed answer was not visible there, so the expected value is
-    # our recomputation from the statement, with 52 weeks a year:
+    # Course Hero, in Nahmias's notation K, lambda, h = Ic, G(Q); no edition named there); the
+    # book's printed answer was not visible, so the expected value is our recomputation from
+    # the statement, with 52 weeks a year:
     # lambda = 60 x 52 = 3120 a year, h = 0.25 x 0.02 = 0.005,
     # Q* = sqrt(2 x 12 x 3120 / 0.005) = sqrt(14 976 000) = 3869.88, an order every
     # 3869.88 / 3120 = 1.240 years.
@@ -165,7 +166,8 @@ def test_lead_time_variability_nahmias_harvey_olives() -> None:
     # uncertain demand), the variable lead time case: Harvey's Specialty Shop orders olives from
     # Santorini; the lead time averages 4 months with a standard deviation of 6 weeks
     # (1.5 months), and monthly demand is normal with mean 15 and standard deviation 6.
-    # Statement checked as reproduced on a homework Q&A page (expertsmind), which asks for the
+    # Statement checked as reproduced on a homework Q&A page (expertsmind; it does not name the
+    # book, Harvey's Specialty Shop being Nahmias's running example), which asks for the
     # reorder point at no more than a 6 % stockout risk (cycle service 94 %) and shows no
     # answer; the expected values are our recomputation:
     # mu = 15 x 4 = 60, sigma = sqrt(4 x 6^2 + 15^2 x 1.5^2) = sqrt(144 + 506.25)
@@ -225,6 +227,28 @@ def test_joint_q_and_r_without_variability_is_the_eoq_at_the_mean() -> None:
     ):
         assert policy.reorder_point == 80.0
         assert policy.order_quantity == pytest.approx(304.0468, abs=1e-4)
+
+
+@pytest.mark.parametrize("scale", [1e-100, 1e-6, 1e6, 1e100])
+def test_joint_q_and_r_scale_with_the_lot_size(scale: float) -> None:
+    # With K x scale, h / scale and the lead-time demand x scale, the EOQ, Q and R all scale by
+    # `scale` while 1 - F(R) = Q h / (p lambda) and the fill-rate equation stay as they were:
+    # the answers must scale exactly, so no absolute tolerance swamps a tiny or a huge lot size.
+    base = lead_time_demand(SS_LAMBDA, SS_TAU, SS_L)
+    scaled = LeadTimeDemand(mean=base.mean * scale, sigma=base.sigma * scale)
+    pairs = [
+        (
+            lot_size_reorder_point(SS_LAMBDA, SS_K, SS_H, SS_P, base),
+            lot_size_reorder_point(SS_LAMBDA, SS_K * scale, SS_H / scale, SS_P, scaled),
+        ),
+        (
+            fill_rate_lot_size_reorder_point(SS_LAMBDA, SS_K, SS_H, 0.98, base),
+            fill_rate_lot_size_reorder_point(SS_LAMBDA, SS_K * scale, SS_H / scale, 0.98, scaled),
+        ),
+    ]
+    for one, other in pairs:
+        assert other.order_quantity / scale == pytest.approx(one.order_quantity, rel=1e-8)
+        assert other.reorder_point / scale == pytest.approx(one.reorder_point, rel=1e-8)
 
 
 def test_fill_rate_just_above_a_half_still_settles() -> None:
