@@ -46,6 +46,10 @@ _CV2_CUTOFF_EXACT = Fraction("0.49")
 _K_MAX = 40.0
 # Significant digits kept when an estimate becomes a Decimal quantity (floats carry about 15.8).
 _SIGNIFICANT_DIGITS = 12
+# Joint (Q, R): Q is solved to this relative accuracy. Hadley and Whitin's iteration settles in
+# a few dozen steps for ordinary inputs; a run that has not after _MAX_ITERATIONS is refused.
+_TOLERANCE = 1e-10
+_MAX_ITERATIONS = 500
 
 
 def _number(value: Number, field: str, code: str) -> float:
@@ -288,6 +292,132 @@ def order_up_to_policy(
     """
     r = _positive(review_period, "review_period", "invalid_review_period")
     return OrderUpToPolicy(review_period=r, order_up_to=reorder_point(demand, safety_stock))
+
+
+# --- Lot size and reorder point together ------------------------------------------------------
+
+
+def _demand_over_lead_time(demand: LeadTimeDemand) -> tuple[float, float]:
+    # A LeadTimeDemand built by hand skips lead_time_demand's checks, so check it here.
+    if not isinstance(demand, LeadTimeDemand):
+        raise InvalidInput("demand must be a LeadTimeDemand", code="invalid_demand")
+    mean = _non_negative(demand.mean, "lead-time demand mean", "invalid_demand")
+    sigma = _non_negative(demand.sigma, "lead-time demand sigma", "invalid_demand")
+    return mean, sigma
+
+
+def _lot_size_costs(
+    annual_demand: Number, order_cost: Number, annual_holding_cost: Number
+) -> tuple[float, float, float]:
+    # Both iterations start from the EOQ, so a free order (K = 0, EOQ 0) has no start.
+    demand = _positive(annual_demand, "annual_demand", "invalid_demand")
+    cost = _positive(order_cost, "order_cost", "invalid_cost")
+    h = _positive(annual_holding_cost, "holding_cost", "invalid_cost")
+    return demand, cost, h
+
+
+def lot_size_reorder_point(
+    annual_demand: Number,
+    order_cost: Number,
+    annual_holding_cost: Number,
+    shortage_cost: Number,
+    demand: LeadTimeDemand,
+) -> ReorderPointPolicy:
+    """(Q, R) with a cost per unit short, solved together by Hadley and Whitin's iteration.
+
+    Nahmias's lot size-reorder point model (Snyder and Shen's "expected inventory level"
+    approximation): start from Q = EOQ, then alternate
+    1 - Phi((R - mu) / sigma) = Q h / (p lambda) and Q = sqrt(2 lambda (K + p n(R)) / h),
+    n(R) = sigma G((R - mu) / sigma) the expected units short per cycle, until Q settles.
+    ``annual_demand`` lambda and ``annual_holding_cost`` h are per year, ``order_cost`` K per
+    order, ``shortage_cost`` p per unit short (backordered), ``demand`` is over the lead time.
+    With no variability (sigma 0) R is the mean lead-time demand and Q the EOQ.
+    """
+    lam, k_cost, h = _lot_size_costs(annual_demand, order_cost, annual_holding_cost)
+    p = _positive(shortage_cost, "shortage_cost", "invalid_cost")
+    mu, sigma = _demand_over_lead_time(demand)
+    q = eoq_from_holding_cost(lam, k_cost, h)
+    if sigma == 0:
+        return ReorderPointPolicy(reorder_point=mu, order_quantity=q)
+
+    def safety_factor(order_quantity: float) -> float:
+        scale = p * lam
+        tail = order_quantity * h / scale if 0 < scale < math.inf else math.nan
+        if not 0 < tail < math.inf:  # a product beyond the float range either way
+            raise InvalidInput("the reorder point is out of range to compute", code="out_of_range")
+        if tail >= 1:
+            raise InvalidInput(
+                "the shortage cost is too low against the holding cost: with Q h >= p x annual"
+                " demand, holding stock against shortages never pays",
+                code="shortage_cost_too_low",
+            )
+        return float(norm.isf(tail))  # isf keeps precision for small tails
+
+    for _ in range(_MAX_ITERATIONS):
+        k = safety_factor(q)
+        new_q = _finite(
+            math.sqrt(2.0 * lam * (k_cost + p * sigma * normal_loss(k)) / h), "the lot size"
+        )
+        settled = abs(new_q - q) <= _TOLERANCE * new_q
+        q = new_q
+        if settled:
+            r = _finite(mu + sigma * safety_factor(q), "the reorder point")
+            return ReorderPointPolicy(reorder_point=r, order_quantity=q)
+    raise InvalidInput("the lot size did not settle; check the inputs", code="not_converged")
+
+
+def fill_rate_lot_size_reorder_point(
+    annual_demand: Number,
+    order_cost: Number,
+    annual_holding_cost: Number,
+    fill_rate: Number,
+    demand: LeadTimeDemand,
+) -> ReorderPointPolicy:
+    """(Q, R) for a fill rate (type 2 service), Q and R solved together (Nahmias).
+
+    Minimises the holding and ordering cost h (Q/2 + R - mu) + K lambda / Q subject to the
+    fill rate n(R) = sigma G((R - mu) / sigma) = (1 - fill) Q. The Lagrange conditions give
+    Q = a + sqrt(2 K lambda / h + a^2) with a = n(R) / (1 - F(R)), F the normal cdf of
+    lead-time demand. Nahmias alternates this with R from the fill-rate equation, starting
+    from the EOQ; the same fixed point is found here by a bracketed root search on Q, which
+    also converges where the alternation crawls (fill rates just above 0.5).
+    Units as in :func:`lot_size_reorder_point`. The fill rate must be above 0.5: at or below,
+    the approximation has no minimum (a lower R and a larger Q always look cheaper).
+    With no variability (sigma 0) R is the mean lead-time demand and Q the EOQ.
+    """
+    lam, k_cost, h = _lot_size_costs(annual_demand, order_cost, annual_holding_cost)
+    p2 = _service_level(fill_rate, "fill_rate")
+    if p2 <= 0.5:
+        raise InvalidInput(
+            f"fill_rate must be above 0.5 to choose Q and R together, got {fill_rate}",
+            code="invalid_service_level",
+        )
+    mu, sigma = _demand_over_lead_time(demand)
+    q_eoq = eoq_from_holding_cost(lam, k_cost, h)
+    if sigma == 0:
+        return ReorderPointPolicy(reorder_point=mu, order_quantity=q_eoq)
+    eoq_squared = q_eoq * q_eoq
+
+    def excess(q: float) -> float:
+        # Q from the Lagrange condition at R(Q), minus Q: positive below the answer.
+        k = safety_factor_for_fill_rate(p2, q, sigma)
+        tail = float(norm.sf(k))
+        if tail == 0:  # k near 38: a shortage per cycle below any float
+            raise InvalidInput("the fill rate is too close to 1 to compute", code="out_of_range")
+        a = _finite(sigma * normal_loss(k) / tail, "the lot size")
+        return _finite(a + math.sqrt(eoq_squared + a * a), "the lot size") - q
+
+    if q_eoq == 0:  # 2 K lambda / h below the float range
+        raise InvalidInput("the lot size is too small to compute", code="out_of_range")
+    # At the EOQ the excess is positive; for large Q it tends to (1 - 2 fill) Q < 0. The answer
+    # is at least the EOQ and, when sigma dwarfs it, of the order of sigma / k with k < 40.
+    low, high = q_eoq, max(2.0 * q_eoq, sigma / 64.0)
+    while excess(high) > 0:
+        low, high = high, _finite(4.0 * high, "the lot size")
+    # xtol relative to the EOQ: an absolute one would swamp a tiny lot size.
+    q = float(brentq(excess, low, high, xtol=q_eoq * 1e-12, rtol=_TOLERANCE))
+    r = _finite(mu + sigma * safety_factor_for_fill_rate(p2, q, sigma), "the reorder point")
+    return ReorderPointPolicy(reorder_point=r, order_quantity=q)
 
 
 # --- Exact quantities at the boundary ---------------------------------------------------------
