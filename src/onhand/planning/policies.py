@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import binom, norm
 from scipy.special import gammaincc, ndtr
+from scipy.stats import binom, norm
 from scipy.stats import gamma as gamma_dist
 
 from onhand.domain.errors import InvalidInput
