@@ -26,11 +26,14 @@ policy, written with first and second order loss functions of the demand over L 
   ``G1_{R+L}(S) - G1_L(S)`` against R d demanded; the cycle service level is P(X_{R+L} <= S).
 
 G1(y) = E[(X - y)+] and G2(y) = E[((X - y)+)^2] / 2. The demand over n days, X_n, has mean
-d n and variance n sigma_d^2 + d^2 sigma_LT^2 (``domain.replenishment.lead_time_demand``); it is
-modelled as **normal** for smooth demand (the usual normal loss function) and as **gamma** for
-intermittent demand: the gamma is never negative and is skewed like the demand of a slow mover
-(many zeros, the occasional large order), where a normal with the same mean and variance puts
-mass below zero and too little in the upper tail, and so under-protects at 95 %.
+d n and variance n sigma_d^2 + d^2 sigma_LT^2 (``domain.replenishment.lead_time_demand``). It is
+modelled as **normal** for smooth demand (the usual normal loss function) and, for intermittent
+demand with a known demand interval, as a **compound**: a demand on a day with probability
+1 / ADI, of a gamma size, so that X_n is a binomial mixture of gammas with its point mass at 0
+(no demand in the lead time) and the skew of a slow mover, which a normal (mass below 0, thin
+upper tail) or a single gamma (no mass at 0; it over-protected lumpy demand by 1 to 2 points in
+simulation) only imitate. Intermittent rows without an interval fall back to one **gamma** with
+the same mean and variance.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import gammaincc, ndtr
 from scipy.stats import binom, norm
 from scipy.stats import gamma as gamma_dist
 
@@ -49,6 +53,23 @@ Floats = NDArray[np.float64]
 
 KINDS = ("s_q", "min_max", "r_s", "jit")
 SERVICE_TYPES = ("fill_rate", "cycle")
+_SQRT_2PI = float(np.sqrt(2.0 * np.pi))
+
+
+def _nsf(z: Floats) -> Floats:
+    """Standard normal survival function 1 - Phi(z) (the special function: no stats overhead)."""
+    return ndtr(-z)
+
+
+def _npdf(z: Floats) -> Floats:
+    return np.exp(-0.5 * z * z) / _SQRT_2PI
+
+
+def _gsf(shape: Floats, y: Floats, theta: Floats) -> Floats:
+    """P(Gamma(shape, theta) > y) for y >= 0: the regularised upper incomplete gamma."""
+    return gammaincc(shape, np.maximum(y, 0.0) / theta)
+
+
 # Bisection steps: each halves the bracket, so 200 reach the float resolution of any bracket.
 _STEPS = 200
 
@@ -133,11 +154,9 @@ class PeriodDemand:
         fixed, gam, a, theta = self._parts()
         sd = np.where(fixed, 1.0, self.sd)
         z = (y - self.mean) / sd
-        normal = sd * (norm.pdf(z) - z * norm.sf(z))
+        normal = sd * (_npdf(z) - z * _nsf(z))
         yp = np.maximum(y, 0.0)
-        g = a * theta * gamma_dist.sf(yp, a + 1, scale=theta) - yp * gamma_dist.sf(
-            yp, a, scale=theta
-        )
+        g = a * theta * _gsf(a + 1, yp, theta) - yp * _gsf(a, yp, theta)
         g = np.where(y < 0, self.mean - y, g)
         out = np.where(gam, g, normal)
         out = np.where(fixed, np.maximum(self.mean - y, 0.0), out)
@@ -148,12 +167,12 @@ class PeriodDemand:
         fixed, gam, a, theta = self._parts()
         sd = np.where(fixed, 1.0, self.sd)
         z = (y - self.mean) / sd
-        normal = 0.5 * sd * sd * ((z * z + 1.0) * norm.sf(z) - z * norm.pdf(z))
+        normal = 0.5 * sd * sd * ((z * z + 1.0) * _nsf(z) - z * _npdf(z))
         yp = np.maximum(y, 0.0)
         g = 0.5 * (
-            a * (a + 1) * theta * theta * gamma_dist.sf(yp, a + 2, scale=theta)
-            - 2.0 * yp * a * theta * gamma_dist.sf(yp, a + 1, scale=theta)
-            + yp * yp * gamma_dist.sf(yp, a, scale=theta)
+            a * (a + 1) * theta * theta * _gsf(a + 2, yp, theta)
+            - 2.0 * yp * a * theta * _gsf(a + 1, yp, theta)
+            + yp * yp * _gsf(a, yp, theta)
         )
         d = self.mean - y
         g = np.where(y < 0, 0.5 * (self.var + d * d), g)
@@ -219,7 +238,7 @@ class CompoundDemand:
     def _sf(self, y: Floats, extra: int) -> Floats:
         # P(Gamma(k alpha + extra, theta) > y) per component; the k = 0 component is 0 (a point
         # mass at 0), which only the first term of each loss function sees, times k = 0.
-        return gamma_dist.sf(y[:, None], self._shape + extra, scale=self.theta[:, None])
+        return _gsf(self._shape + extra, y[:, None], self.theta[:, None])
 
     def loss1(self, y: Floats) -> Floats:
         """G1(y) = E[(X - y)+]."""
@@ -358,16 +377,33 @@ def _rs_short(lt: PeriodDemand, prot: PeriodDemand, big: Floats, r: Floats) -> F
 
 
 def _solve(f: Callable[[Floats], Floats], lo: Floats, hi: Floats, target: Floats) -> Floats:
-    """The x in [lo, hi] with f(x) = target for a decreasing f, by bisection on whole arrays."""
+    """The x in [lo, hi] with f(x) = target for a decreasing f, on whole arrays.
+
+    False position with the Illinois modification (an end kept twice has its value halved), and
+    a plain bisection every fourth step, so it converges fast on the smooth loss functions and
+    never slower than bisection. Stops when every row is within 1e-10 of the target (a service
+    level) or its bracket is below float resolution.
+    """
     lo, hi = lo.copy(), hi.copy()
-    for _ in range(_STEPS):
-        mid = 0.5 * (lo + hi)
-        above = f(mid) > target
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-        if np.all(hi - lo <= 1e-9 * np.maximum(1.0, np.abs(hi))):
+    f_lo, f_hi = f(lo) - target, f(hi) - target
+    kept = np.zeros(lo.shape, dtype=np.int8)  # +1: lo moved last, -1: hi moved last
+    x = 0.5 * (lo + hi)
+    for step in range(_STEPS):
+        gap = f_lo - f_hi
+        secant = lo + f_lo * (hi - lo) / np.where(gap > 0, gap, 1.0)
+        x = 0.5 * (lo + hi) if step % 4 == 3 else np.where(gap > 0, secant, 0.5 * (lo + hi))
+        x = np.clip(x, lo, hi)
+        fx = f(x) - target
+        up = fx > 0  # still above the target: the root is to the right
+        f_hi = np.where(up & (kept == 1), 0.5 * f_hi, f_hi)
+        f_lo = np.where(~up & (kept == -1), 0.5 * f_lo, f_lo)
+        lo, f_lo = np.where(up, x, lo), np.where(up, fx, f_lo)
+        hi, f_hi = np.where(up, hi, x), np.where(up, f_hi, fx)
+        kept = np.where(up, 1, -1).astype(np.int8)
+        tiny = hi - lo <= 1e-12 * np.maximum(1.0, np.abs(hi))
+        if np.all((np.abs(fx) <= 1e-10) | tiny):
             break
-    return 0.5 * (lo + hi)
+    return x
 
 
 # --- Validation ------------------------------------------------------------------------------
@@ -502,21 +538,24 @@ def _reorder_levels(
     zero = np.zeros(idx.size)
     lt = _over(c, idx, compound, zero)
     lt1 = _over(c, idx, compound, zero + 1.0)
-    minmax = c.kind[idx] == "min_max"
-    atom = np.where(minmax, _ss_atom(q, d, sd, c.interval[idx]), 0.0)
+    # The caller groups rows so that kind and service type are the same for all of idx: each
+    # bisection step then evaluates one model, not both branches of a where.
+    minmax = bool(c.kind[idx[0]] == "min_max")
+    fill = bool(c.fill[idx[0]])
+    atom = _ss_atom(q, d, sd, c.interval[idx]) if minmax else None
 
     def short(s: Floats) -> Floats:
-        return np.where(minmax, _ss_short(lt, lt1, s, q, atom), _sq_short(lt, lt1, s, q))
-
-    fill = c.fill[idx]
+        if atom is not None:
+            return _ss_short(lt, lt1, s, q, atom)
+        return _sq_short(lt, lt1, s, q)
 
     def risk(s: Floats) -> Floats:
-        return np.where(fill, short(s) / d, _cycle_risk(lt, lt1, s, d))
+        return short(s) / d if fill else _cycle_risk(lt, lt1, s, d)
 
     width = lt1.mean + q + 40.0 * lt1.sd + 1.0
     s = _solve(risk, lt.mean - width, lt1.mean + 40.0 * lt1.sd + d + 1.0, 1.0 - level)
     out["reorder_point"][idx] = s
-    out["order_up_to"][idx] = np.where(minmax, s + q, np.nan)
+    out["order_up_to"][idx] = s + q if minmax else np.nan
     out["order_quantity"][idx] = q
     out["safety_stock"][idx] = s - lt.mean
     out["protection_mean"][idx] = lt.mean
@@ -534,14 +573,13 @@ def _order_up_to_levels(
     d, r, level = c.d[idx], c.r[idx], c.level[idx]
     lt = _over(c, idx, compound, np.zeros(idx.size))
     prot = _over(c, idx, compound, r)
-    fill = c.fill[idx]
+    fill = bool(c.fill[idx[0]])  # one service type per call (see _reorder_levels)
 
     def short_share(big: Floats) -> Floats:
         return _rs_short(lt, prot, big, r) / d
 
     hi = prot.mean + 40.0 * prot.sd + 1.0
-    by_fill = _solve(short_share, -hi, hi, 1.0 - level)
-    big = np.where(fill, by_fill, prot.ppf(level))
+    big = _solve(short_share, -hi, hi, 1.0 - level) if fill else prot.ppf(level)
     out["order_up_to"][idx] = big
     out["safety_stock"][idx] = big - prot.mean
     out["protection_mean"][idx] = prot.mean
@@ -595,7 +633,10 @@ def policy_levels(inputs: PolicyInputs) -> PolicyLevels:
     reorder = live & np.isin(c.kind, ("s_q", "min_max"))
     periodic = live & (c.kind == "r_s")
     for is_compound in (False, True):
-        rows = compound == is_compound
-        _reorder_levels(c, np.flatnonzero(reorder & rows), out, is_compound)
-        _order_up_to_levels(c, np.flatnonzero(periodic & rows), out, is_compound)
+        for by_fill in (False, True):
+            rows = (compound == is_compound) & (c.fill == by_fill)
+            for kind in ("s_q", "min_max"):
+                group = reorder & rows & (c.kind == kind)
+                _reorder_levels(c, np.flatnonzero(group), out, is_compound)
+            _order_up_to_levels(c, np.flatnonzero(periodic & rows), out, is_compound)
     return PolicyLevels(method=method, **out)
