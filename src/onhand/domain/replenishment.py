@@ -21,17 +21,32 @@ Croston (2005), "On the categorization of demand patterns", JORS 56(5).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
 from fractions import Fraction
-
-from scipy.optimize import brentq
-from scipy.stats import norm
+from functools import cache
+from typing import Any
 
 from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import MAX_QUANTITY, SCALE, decimals_of
+
+
+# scipy takes seconds to import; the API and the command line load this module without planning
+# anything, so it is imported on first use.
+@cache
+def _norm() -> Any:
+    from scipy.stats import norm
+
+    return norm
+
+
+def _brentq(f: Callable[[float], float], a: float, b: float, **options: float) -> float:
+    from scipy.optimize import brentq
+
+    return float(brentq(f, a, b, **options))
+
 
 Number = float | int | Decimal
 
@@ -184,14 +199,14 @@ def normal_loss(k: Number) -> float:
     if z <= -_K_MAX:
         return -z
     # norm.sf keeps precision in the upper tail where 1 - cdf would cancel to 0.
-    return float(norm.pdf(z) - z * norm.sf(z))
+    return float(_norm().pdf(z) - z * _norm().sf(z))
 
 
 def inverse_normal_loss(target: Number) -> float:
     """The k with G(k) = target (G falls strictly from +inf to 0, so it is unique)."""
     g = _positive(target, "loss target", "invalid_loss_target")
     # G(-k) = k + G(k), so G(-g - 1) > g; and G(_K_MAX) = 0 < g: the root lies between them.
-    return float(brentq(lambda z: normal_loss(z) - g, -g - 1.0, _K_MAX, xtol=1e-12, rtol=1e-12))
+    return float(_brentq(lambda z: normal_loss(z) - g, -g - 1.0, _K_MAX, xtol=1e-12, rtol=1e-12))
 
 
 # --- Safety stock -------------------------------------------------------------------------
@@ -199,7 +214,7 @@ def inverse_normal_loss(target: Number) -> float:
 
 def safety_factor_for_cycle_service(cycle_service_level: Number) -> float:
     """Safety factor k for a cycle service level (type 1, P1): k = Phi^-1(CSL)."""
-    return float(norm.ppf(_service_level(cycle_service_level, "cycle_service_level")))
+    return float(_norm().ppf(_service_level(cycle_service_level, "cycle_service_level")))
 
 
 def safety_stock_for_cycle_service(cycle_service_level: Number, sigma: Number) -> float:
@@ -351,7 +366,7 @@ def lot_size_reorder_point(
                 " demand, holding stock against shortages never pays",
                 code="shortage_cost_too_low",
             )
-        return float(norm.isf(tail))  # isf keeps precision for small tails
+        return float(_norm().isf(tail))  # isf keeps precision for small tails
 
     for _ in range(_MAX_ITERATIONS):
         k = safety_factor(q)
@@ -401,7 +416,7 @@ def fill_rate_lot_size_reorder_point(
     def excess(q: float) -> float:
         # Q from the Lagrange condition at R(Q), minus Q: positive below the answer.
         k = safety_factor_for_fill_rate(p2, q, sigma)
-        tail = float(norm.sf(k))
+        tail = float(_norm().sf(k))
         if tail == 0:  # k near 38: a shortage per cycle below any float
             raise InvalidInput("the fill rate is too close to 1 to compute", code="out_of_range")
         a = _finite(sigma * normal_loss(k) / tail, "the lot size")
@@ -415,7 +430,7 @@ def fill_rate_lot_size_reorder_point(
     while excess(high) > 0:
         low, high = high, _finite(4.0 * high, "the lot size")
     # xtol relative to the EOQ: an absolute one would swamp a tiny lot size.
-    q = float(brentq(excess, low, high, xtol=q_eoq * 1e-12, rtol=_TOLERANCE))
+    q = float(_brentq(excess, low, high, xtol=q_eoq * 1e-12, rtol=_TOLERANCE))
     r = _finite(mu + sigma * safety_factor_for_fill_rate(p2, q, sigma), "the reorder point")
     return ReorderPointPolicy(reorder_point=r, order_quantity=q)
 

@@ -40,14 +40,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.special import gammaincc, ndtr
-from scipy.stats import binom, norm
-from scipy.stats import gamma as gamma_dist
 
 from onhand.domain.errors import InvalidInput
+
+
+@cache
+def _stats() -> Any:
+    """scipy.stats, imported on first use: it takes seconds, and the API loads this module."""
+    import scipy.stats
+
+    return scipy.stats
+
 
 Floats = NDArray[np.float64]
 
@@ -184,14 +193,16 @@ class PeriodDemand:
         """P(X <= y)."""
         fixed, gam, a, theta = self._parts()
         sd = np.where(fixed, 1.0, self.sd)
-        out = np.where(gam, gamma_dist.cdf(y, a, scale=theta), norm.cdf((y - self.mean) / sd))
+        out = np.where(
+            gam, _stats().gamma.cdf(y, a, scale=theta), _stats().norm.cdf((y - self.mean) / sd)
+        )
         return np.where(fixed, (self.mean <= y).astype(float), out)
 
     def ppf(self, p: Floats) -> Floats:
         """The p-quantile of X."""
         fixed, gam, a, theta = self._parts()
-        normal = self.mean + self.sd * norm.ppf(p)
-        out = np.where(gam, gamma_dist.ppf(p, a, scale=theta), normal)
+        normal = self.mean + self.sd * _stats().norm.ppf(p)
+        out = np.where(gam, _stats().gamma.ppf(p, a, scale=theta), normal)
         return np.where(fixed, self.mean, out)
 
 
@@ -317,8 +328,8 @@ def compound_demand(
     frac = days - np.floor(days)
     for lt in range(int(np.min(low)) if n else 0, int(np.max(high)) + 1 if n else 0):
         # P(rounded lead time = lt): the normal mass in [lt - 0.5, lt + 0.5), all below 0.5 at 0.
-        upper = norm.cdf((lt + 0.5 - days) / safe_sd)
-        lower = np.where(lt == 0, 0.0, norm.cdf((lt - 0.5 - days) / safe_sd))
+        upper = _stats().norm.cdf((lt + 0.5 - days) / safe_sd)
+        lower = np.where(lt == 0, 0.0, _stats().norm.cdf((lt - 0.5 - days) / safe_sd))
         w_random = np.where((lt >= low) & (lt <= high), upper - lower, 0.0)
         w_fixed = np.where(lt == np.floor(days), 1.0 - frac, 0.0) + np.where(
             (lt == np.floor(days) + 1) & (frac > 0), frac, 0.0
@@ -326,7 +337,7 @@ def compound_demand(
         w = np.where(spread, w_random, w_fixed)
         if not np.any(w > 0):
             continue
-        weights += w[:, None] * binom.pmf(k, (lt + extra)[:, None], p[:, None])
+        weights += w[:, None] * _stats().binom.pmf(k, (lt + extra)[:, None], p[:, None])
     weights /= np.maximum(weights.sum(axis=1, keepdims=True), 1e-300)
     return CompoundDemand(weights, alpha, theta)
 
