@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from onhand.domain.errors import InvalidInput, Unavailable
+from onhand.domain.replenishment import DemandPattern, classify_demand
 from onhand.planning.forecasting import (
     AUTO_FULL_MAX_SERIES,
     DASK_ADDRESS_ENV,
@@ -226,3 +227,50 @@ def test_dask_backend_gives_the_local_answer_full_profile(cluster_address: str) 
     )
     assert {r.method for r in local.series.values()} & {"AutoETS", "AutoTheta"}
     _assert_same(local, remote)
+
+
+def test_classes_are_those_of_classify_demand_on_and_near_the_cutoffs() -> None:
+    # forecast() classifies in floats and sends what lies near a cut-off to the exact function;
+    # too-short series are classified but not fitted, so this costs no model fit.
+    rng = np.random.default_rng(9)
+    series: dict[str, list] = {
+        "cv2_on_cutoff": [17, 3],  # ((17 - 3) / 20)^2 = 0.49 exactly: variable
+        "cv2_below": [17, 3.0001],
+        "adi_on_cutoff": [0] * 8 + [5] * 25,  # 33 / 25 = 1.32 exactly: intermittent
+        "adi_below": [0] * 7 + [5] * 25,
+        "one_value": [0, 0, 7],
+        "decimals": [0.1, 0.2, 0.30000000000000004, 0, 0.7],
+    }
+    for i in range(200):
+        length = int(rng.integers(1, 40))
+        hits = rng.random(length) < rng.uniform(0.2, 1)
+        values = np.where(hits, rng.gamma(rng.uniform(0.5, 5), 10, length).round(2), 0)
+        values[-1] = max(values[-1], 1.0)  # never all zero
+        series[f"r{i}"] = values.tolist()
+    run = forecast(series, horizon=40, season_length=52)
+    assert run.counts["too_short"] == len(series)
+    for key, values in series.items():
+        exact = classify_demand(values)
+        result = run.series[key]
+        assert result.pattern is exact.pattern, key
+        assert result.adi == exact.adi
+        assert result.cv2 == pytest.approx(exact.cv2, rel=1e-9, abs=1e-12)
+    assert run.series["cv2_on_cutoff"].pattern is DemandPattern.ERRATIC
+    assert run.series["cv2_below"].pattern is DemandPattern.SMOOTH
+    assert run.series["adi_on_cutoff"].pattern is DemandPattern.INTERMITTENT
+    assert run.series["adi_below"].pattern is DemandPattern.SMOOTH
+
+
+def test_fast_profile_leaves_out_seasonal_es_without_two_seasons_of_training() -> None:
+    # 2 years of weeks: the first backtest window has less than 2 seasons, where seasonal ES
+    # forecasts what seasonal naive does; with 3 years it is a candidate
+    rng = np.random.default_rng(4)
+    t = np.arange(156)
+    year = 40 + 15 * np.sin(2 * np.pi * t / 52)
+    series = {
+        "two_years": (year[:104] + rng.normal(0, 2, 104)).round(1).tolist(),
+        "three_years": (year + rng.normal(0, 2, 156)).round(1).tolist(),
+    }
+    run = forecast(series, horizon=4, bucket="week", profile="fast")
+    assert tuple(run.series["two_years"].candidates) == ("SeasonalNaive", "SESOpt")
+    assert tuple(run.series["three_years"].candidates) == FAST_SMOOTH_METHODS
