@@ -169,6 +169,15 @@ def _demand_array(key: object, values: Sequence[float | int | Decimal]) -> np.nd
             f"series {key!r} must be a non-empty list of demand per period",
             code="invalid_demand_series",
         )
+    # Plain ints and floats (the usual input) are checked as one array; anything else, or a bad
+    # value, goes through the loop below, which names the period at fault.
+    if set(map(type, values)) <= {int, float}:
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except OverflowError:  # an int beyond the float range: the loop says which
+            array = None
+        if array is not None and np.isfinite(array).all() and (array >= 0).all():
+            return array
     floats = []
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
