@@ -4,8 +4,9 @@ Synthetic demand, monthly (season 12, the default) or weekly (``--bucket week``:
 104 weeks of history): half the series smooth and seasonal, half intermittent (demand in about
 one bucket of five). The baseline, measured in the same run, is statsforecast's
 seasonal naive alone doing the same backtest and final forecast on the same data frame: the floor
-of any method chosen by backtest. The engine's share is split into the classification (pure
-Python, exact fractions) and the rest (the backtests of all candidates, the final fits).
+of any method chosen by backtest. The classification is timed apart, both the exact one of the
+domain (fractions) and the float one `forecast()` uses; the rest of the engine's time is the
+backtests of all candidates and the final fits.
 
     python bench/forecast.py [--series 200] [--length 48] [--horizon 3] [--windows 3] [--runs 3]
                              [--n-jobs 1] [--bucket month|week] [--profile full|fast|auto]
@@ -33,7 +34,7 @@ from statsforecast.models import SeasonalNaive
 
 from common import median, print_table, save_json
 from onhand.domain.replenishment import classify_demand
-from onhand.planning.forecasting import forecast
+from onhand.planning.forecasting import _classify, forecast
 
 SEASONS = {"month": 12, "week": 52}
 
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     classify = [
         timed(lambda: [classify_demand(v) for v in series.values()]) for _ in range(args.runs)
     ]
+    arrays = [np.asarray(v, dtype=np.float64) for v in series.values()]
+    classify_floats = [timed(lambda: [_classify(y) for y in arrays]) for _ in range(args.runs)]
     runs = []
     for _ in range(args.runs):
         started = time.perf_counter()
@@ -127,9 +130,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     per_1000 = 1000 / args.series
     base, whole, cls = median(baseline), median(runs), median(classify)
+    cls_f = median(classify_floats)
     rows = [
         ["seasonal naive alone, backtest + forecast (baseline)", base * per_1000, 1.0],
-        ["classification (Syntetos-Boylan, exact fractions)", cls * per_1000, cls / base],
+        ["classification, exact fractions (`classify_demand`)", cls * per_1000, cls / base],
+        [
+            "classification as `forecast()` does it (floats; exact near a cut-off)",
+            cls_f * per_1000,
+            cls_f / base,
+        ],
         [
             "`forecast()`: classify, backtest all candidates, final fits",
             whole * per_1000,
@@ -171,6 +180,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "first_call_s": first_call,
         "baseline_s": baseline,
         "classify_s": classify,
+        "classify_floats_s": classify_floats,
         "forecast_s": runs,
         "methods": dict(methods),
         "profile": result.profile,
