@@ -94,6 +94,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--ets-model", default="ZZZ", help="AutoETS search, e.g. AZZ (faster)")
     parser.add_argument("--bucket", choices=sorted(SEASONS), default="month")
     parser.add_argument("--profile", choices=["full", "fast", "auto"], default="full")
+    parser.add_argument(
+        "--dask-workers",
+        type=int,
+        default=0,
+        help="run forecast() on a local Dask cluster of this many worker processes (0: local)",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     season = SEASONS[args.bucket]
@@ -116,6 +122,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     arrays = [np.asarray(v, dtype=np.float64) for v in series.values()]
     classify_floats = [timed(lambda: [_classify(y) for y in arrays]) for _ in range(args.runs)]
     runs = []
+    backend: dict[str, object] = {}
+    cluster = None
+    if args.dask_workers:
+        from dask.distributed import LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=args.dask_workers, threads_per_worker=1, dashboard_address=None
+        )
+        backend = {"backend": "dask", "dask_address": cluster.scheduler_address}
     for _ in range(args.runs):
         started = time.perf_counter()
         result = forecast(
@@ -123,9 +138,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             n_jobs=args.n_jobs,
             ets_model=args.ets_model,
             profile=args.profile,
+            **backend,
             **options,
         )
         runs.append(time.perf_counter() - started)
+    if cluster is not None:
+        cluster.close()
     methods = Counter(r.method for r in result.series.values())
 
     per_1000 = 1000 / args.series
@@ -145,9 +163,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             whole / base,
         ],
     ]
+    where = (
+        f"Dask backend, {args.dask_workers} local workers"
+        if args.dask_workers
+        else f"n_jobs {args.n_jobs}"
+    )
     print_table(
         f"Forecasting {args.series} series of {args.length} {args.bucket}s, horizon {args.horizon}, "
-        f"{args.windows} windows, n_jobs {args.n_jobs}, profile {result.profile}, AutoETS "
+        f"{args.windows} windows, {where}, profile {result.profile}, AutoETS "
         f"{args.ets_model}: seconds per 1,000 series, median of {args.runs}",
         ["step", "s / 1,000 series", "x baseline"],
         [[name, round(sec, 2), round(ratio, 1)] for name, sec, ratio in rows],
@@ -187,7 +210,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "overall": vars_of(result.overall),
         "seasonal_naive": vars_of(result.baseline),
     }
-    save_json(f"forecast_{args.bucket}_{args.profile}_{args.series}.json", data)
+    backend_name = f"dask{args.dask_workers}" if args.dask_workers else f"nj{args.n_jobs}"
+    save_json(f"forecast_{args.bucket}_{args.profile}_{args.series}_{backend_name}.json", data)
     return data
 
 
