@@ -274,3 +274,29 @@ def test_fast_profile_leaves_out_seasonal_es_without_two_seasons_of_training() -
     run = forecast(series, horizon=4, bucket="week", profile="fast")
     assert tuple(run.series["two_years"].candidates) == ("SeasonalNaive", "SESOpt")
     assert tuple(run.series["three_years"].candidates) == FAST_SMOOTH_METHODS
+
+
+def test_backtest_without_refit_changes_only_the_updatable_group() -> None:
+    series = _series(smooth=2, intermittent=2)
+    refit = forecast(series, horizon=H, season_length=M, backtest_windows=W)
+    once = forecast(series, horizon=H, season_length=M, backtest_windows=W, refit_backtest=False)
+    for key in ("i00", "i01"):  # Croston and the others cannot be updated: refitted as before
+        assert once.series[key] == refit.series[key]
+    for key in ("s00", "s01"):
+        assert tuple(once.series[key].candidates) == SMOOTH_METHODS
+        # seasonal naive updated with new data is seasonal naive refitted
+        assert (
+            once.series[key].candidates["SeasonalNaive"]
+            == (refit.series[key].candidates["SeasonalNaive"])
+        )
+        # the final forecast is always a fit on the whole history
+        if once.series[key].method == refit.series[key].method:
+            assert once.series[key].forecast == refit.series[key].forecast
+
+
+@pytest.mark.parametrize("value", ["no", 0, None])
+def test_refit_backtest_must_be_a_boolean(value: object) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        forecast({"a": [1.0]}, horizon=1, season_length=4, refit_backtest=value)  # type: ignore[arg-type]
+    assert refused.value.code == "invalid_backtest"
+    assert "refit_backtest" in refused.value.message
