@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         from dask.distributed import LocalCluster
 
         cluster = LocalCluster(
-            n_workers=args.dask_workers, threads_per_worker=1, dashboard_address=None
+            n_workers=args.dask_workers, threads_per_worker=1, dashboard_address=":0"
         )
         backend = {"backend": "dask", "dask_address": cluster.scheduler_address}
     for _ in range(args.runs):

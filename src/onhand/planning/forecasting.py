@@ -301,11 +301,12 @@ def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
     # The client is the current one inside the block: fugue's Dask engine finds it there
     # (without one, fugue would start a local cluster of its own).
     with client:
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        # Two partitions per worker thread: work to share when one finishes early.
+        threads = max(1, sum(client.nthreads().values()))
 
         def distribute(frame: pd.DataFrame) -> object:
             series = max(1, frame["unique_id"].nunique())
-            return dd.from_pandas(frame, npartitions=min(series, 2 * workers), sort=False)
+            return dd.from_pandas(frame, npartitions=min(series, 2 * threads), sort=False)
 
         yield distribute
 
