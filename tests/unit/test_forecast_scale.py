@@ -1,7 +1,7 @@
 """Forecasting at scale: the speed profiles and the Dask backend.
 
 The Dask tests start a local cluster of 2 threaded workers in the test (no server to install) and
-compare its answers with the local backend's on the same few dozen series.
+compare its answers with the local backend's on the same few dozen series (a few seconds).
 """
 
 from __future__ import annotations
@@ -183,24 +183,16 @@ def cluster_address() -> Iterator[str]:
 
 
 def _assert_same(local: ForecastRun, remote: ForecastRun) -> None:
+    # Each series is fitted by the same StatsForecast code on a worker, alone or with others:
+    # the answers are the same numbers, not merely close ones.
     assert remote.counts == local.counts
     assert remote.profile == local.profile
     for key, here in local.series.items():
-        there = remote.series[key]
-        assert there.method == here.method, key
-        assert tuple(there.candidates) == tuple(here.candidates)
-        # the fugue backend answers in 32-bit floats: equal to about 7 digits
-        assert there.forecast == pytest.approx(here.forecast, rel=1e-5, abs=1e-5)
-        assert here.accuracy is not None
-        assert there.accuracy is not None
-        assert there.accuracy.rmse == pytest.approx(here.accuracy.rmse, rel=1e-5, abs=1e-5)
-        assert there.error_rmse_by_step == pytest.approx(here.error_rmse_by_step, rel=1e-5)
-    assert remote.overall.mase_mean == pytest.approx(local.overall.mase_mean, rel=1e-5)
-    assert remote.overall.wape == pytest.approx(local.overall.wape, rel=1e-5)
-    assert remote.baseline.wape == pytest.approx(local.baseline.wape, rel=1e-5)
+        assert remote.series[key] == here, key
+    assert remote.overall == local.overall
+    assert remote.baseline == local.baseline
 
 
-@pytest.mark.slow
 def test_dask_backend_gives_the_local_answer_fast_profile(
     cluster_address: str, fast: ForecastRun, data: dict[str, list], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -213,7 +205,6 @@ def test_dask_backend_gives_the_local_answer_fast_profile(
     _assert_same(fast, remote)
 
 
-@pytest.mark.slow
 def test_dask_backend_gives_the_local_answer_full_profile(cluster_address: str) -> None:
     series = _series(smooth=3, intermittent=3)
     local = forecast(series, horizon=H, season_length=M, backtest_windows=W)

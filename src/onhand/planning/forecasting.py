@@ -18,11 +18,12 @@ A profile picks the candidates: "full" (above), "fast" (cheap smooth candidates:
 simple and seasonal exponential smoothing with optimised smoothing, for runs of thousands of
 series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above). The backend runs
 the StatsForecast calls in this process ("local", with ``n_jobs`` processes) or on a Dask cluster
-("dask", through fugue, which statsforecast uses for any non-pandas data frame).
+("dask": the same calls, each on a chunk of whole series, as tasks on the workers).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import socket
@@ -260,12 +261,26 @@ def _fit(methods: Sequence[str], settings: _Settings, n_jobs: int) -> StatsForec
     )
 
 
-# Turns the long pandas frame into what StatsForecast is given: itself (local) or a Dask frame.
-_Distribute = Callable[[pd.DataFrame], object]
+# Runs one StatsForecast method ("cross_validation" or "forecast") on a long frame, here or on
+# a cluster, and answers the pandas frame it returns.
+_Runner = Callable[[StatsForecast, str, pd.DataFrame, dict[str, object]], pd.DataFrame]
 
 
-def _local(frame: pd.DataFrame) -> object:
-    return frame
+def _local(
+    sf: StatsForecast, name: str, frame: pd.DataFrame, options: dict[str, object]
+) -> pd.DataFrame:
+    return getattr(sf, name)(df=frame, **options)
+
+
+def _chunks(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
+    """The long frame cut into ``parts`` frames of whole series (each series' rows are adjacent)."""
+    ids = frame["unique_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds = [
+        *starts[[g[0] for g in np.array_split(np.arange(starts.size), parts) if g.size]],
+        len(frame),
+    ]
+    return [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _probe(address: str) -> None:
@@ -280,13 +295,12 @@ def _probe(address: str) -> None:
 
 
 @contextmanager
-def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
+def _session(backend: str, address: str | None) -> Iterator[_Runner]:
     """Where the StatsForecast calls run: here, or on the Dask scheduler at ``address``."""
     if backend == "local":
         yield _local
         return
     # Imported here so that local runs never pay for dask's import.
-    import dask.dataframe as dd
     from dask.distributed import Client
 
     try:
@@ -298,36 +312,29 @@ def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
             f"{DASK_ADDRESS_ENV} or use backend='local'",
             code="forecast_backend_unavailable",
         ) from None
-    # The client is the current one inside the block: fugue's Dask engine finds it there
-    # (without one, fugue would start a local cluster of its own).
     with client:
-        # Two partitions per worker thread: work to share when one finishes early.
+        # Two chunks per worker thread: work to share when one finishes early.
         threads = max(1, sum(client.nthreads().values()))
 
-        def distribute(frame: pd.DataFrame) -> object:
-            series = max(1, frame["unique_id"].nunique())
-            return dd.from_pandas(frame, npartitions=min(series, 2 * threads), sort=False)
+        def run(
+            sf: StatsForecast, name: str, frame: pd.DataFrame, options: dict[str, object]
+        ) -> pd.DataFrame:
+            # Each task is the same StatsForecast call on a chunk of whole series: the workers
+            # need statsforecast only (the bound method pickles by reference to its class).
+            chunks = client.scatter(_chunks(frame, 2 * threads))
+            method = getattr(sf, name)
+            futures = [client.submit(method, df=chunk, **options, pure=False) for chunk in chunks]
+            return pd.concat(client.gather(futures), ignore_index=True)
 
-        yield distribute
+        yield run
 
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """The models' numeric warnings (a flat series, a zero variance) are expected and handled;
-    dask's groupby-apply, which fugue uses, warns of a pandas change that is not ours."""
+    """The models' numeric warnings (a flat series, a zero variance) are expected and handled."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.filterwarnings("ignore", category=FutureWarning, module="dask")
         yield
-
-
-def _collect(result: object) -> pd.DataFrame:
-    """A pandas frame from what StatsForecast answered (a Dask frame is computed here)."""
-    compute = getattr(result, "compute", None)
-    frame = compute() if callable(compute) else result
-    if not isinstance(frame, pd.DataFrame):
-        raise RuntimeError(f"StatsForecast answered {type(frame).__name__}, not a data frame")
-    return frame.reset_index(drop=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,7 +388,7 @@ def _backtest(
     methods: Sequence[str],
     settings: _Settings,
     n_jobs: int,
-    distribute: _Distribute = _local,
+    run: _Runner = _local,
 ) -> _Backtest:
     frame = _long_frame(keys, arrays)
     sf = _fit(methods, settings, n_jobs)
@@ -389,14 +396,16 @@ def _backtest(
     # later windows' data (statsforecast's `forward`): only models that have it can do that.
     refit = settings.refit_backtest or not all(hasattr(m, "forward") for m in sf.models)
     with _quiet():
-        cv = _collect(
-            sf.cross_validation(
-                df=distribute(frame),
-                h=settings.horizon,
-                n_windows=settings.windows,
-                step_size=settings.step_size,
-                refit=refit,
-            )
+        cv = run(
+            sf,
+            "cross_validation",
+            frame,
+            {
+                "h": settings.horizon,
+                "n_windows": settings.windows,
+                "step_size": settings.step_size,
+                "refit": refit,
+            },
         )
     cv = cv.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     order = sorted(keys)
@@ -464,7 +473,7 @@ def _final_forecasts(
     arrays: Mapping[str, np.ndarray],
     settings: _Settings,
     n_jobs: int,
-    distribute: _Distribute = _local,
+    run: _Runner = _local,
 ) -> dict[str, tuple[float, ...]]:
     """Fit each chosen method once, on all the series that chose it together."""
     by_method: dict[str, list[str]] = {}
@@ -473,10 +482,11 @@ def _final_forecasts(
     result: dict[str, tuple[float, ...]] = {}
     for method, keys in by_method.items():
         with _quiet():
-            fc = _collect(
-                _fit([method], settings, n_jobs).forecast(
-                    df=distribute(_long_frame(keys, arrays)), h=settings.horizon
-                )
+            fc = run(
+                _fit([method], settings, n_jobs),
+                "forecast",
+                _long_frame(keys, arrays),
+                {"h": settings.horizon},
             )
         fc = fc.sort_values(["unique_id", "ds"], kind="stable")
         values = np.clip(np.nan_to_num(fc[method].to_numpy(dtype=np.float64), nan=0.0), 0, None)
@@ -708,9 +718,11 @@ def forecast(
     all_actual, all_chosen, all_baseline, all_scale = [], [], [], []
     finals: dict[str, tuple[float, ...]] = {}
     # No cluster is contacted when nothing needs a backtest (no demand, too short, no series).
-    with _session(backend if groups else "local", address) as distribute:
+    # On Dask the workers are the parallelism: each task runs in one process.
+    jobs = n_jobs if backend == "local" else 1
+    with _session(backend if groups else "local", address) as run:
         for methods, keys in groups.items():
-            bt = _backtest(keys, arrays, methods, settings, n_jobs, distribute)
+            bt = _backtest(keys, arrays, methods, settings, jobs, run)
             group_choices, picked = _choose(bt, methods, settings.horizon)
             choices.update(group_choices)
             all_actual.append(bt.actual)
@@ -718,7 +730,7 @@ def forecast(
             all_baseline.append(bt.forecasts[BASELINE])
             all_scale.append(bt.scale)
         finals = _final_forecasts(
-            {k: c.method for k, c in choices.items()}, arrays, settings, n_jobs, distribute
+            {k: c.method for k, c in choices.items()}, arrays, settings, jobs, run
         )
     for key, choice in choices.items():
         profile = profiles[key]
