@@ -372,8 +372,8 @@ def _actuals(
     order: Sequence[str], arrays: Mapping[str, np.ndarray], settings: _Settings
 ) -> np.ndarray:
     """What each backtest window forecasts, per series: window w covers the horizon after origin
-    n - test_span + w x step_size. Read from the input rather than from StatsForecast's answer,
-    which the Dask backend gives in 32-bit floats."""
+    n - test_span + w x step_size. Read from the input, so they are the demand exactly as given
+    whatever StatsForecast's answer carries back."""
     span, h, step = settings.test_span, settings.horizon, settings.step_size
     rows = [
         np.concatenate([y[y.size - span + w * step :][:h] for w in range(settings.windows)])
@@ -660,8 +660,8 @@ def forecast(
     than "ZZZ").
 
     ``profile`` picks the candidates: "full" (seasonal naive, AutoETS, AutoTheta for smooth
-    series), "fast" (seasonal naive, SES and seasonal ES with optimised smoothing: for thousands
-    of series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above); the
+    series), "fast" (seasonal naive, SES and, given two seasons before the first backtest origin,
+    seasonal ES, with optimised smoothing: for thousands of series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above); the
     intermittent candidates are the same in all. ``backend="dask"`` runs the fits on the Dask
     scheduler at ``dask_address`` (default: the environment variable
     ``ONHAND_PLANNING_DASK_ADDRESS``); an unreachable scheduler raises :class:`Unavailable`
