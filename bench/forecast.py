@@ -4,8 +4,9 @@ Synthetic demand, monthly (season 12, the default) or weekly (``--bucket week``:
 104 weeks of history): half the series smooth and seasonal, half intermittent (demand in about
 one bucket of five). The baseline, measured in the same run, is statsforecast's
 seasonal naive alone doing the same backtest and final forecast on the same data frame: the floor
-of any method chosen by backtest. The engine's share is split into the classification (pure
-Python, exact fractions) and the rest (the backtests of all candidates, the final fits).
+of any method chosen by backtest. The classification is timed apart, both the exact one of the
+domain (fractions) and the float one `forecast()` uses; the rest of the engine's time is the
+backtests of all candidates and the final fits.
 
     python bench/forecast.py [--series 200] [--length 48] [--horizon 3] [--windows 3] [--runs 3]
                              [--n-jobs 1] [--bucket month|week] [--profile full|fast|auto]
@@ -33,7 +34,7 @@ from statsforecast.models import SeasonalNaive
 
 from common import median, print_table, save_json
 from onhand.domain.replenishment import classify_demand
-from onhand.planning.forecasting import forecast
+from onhand.planning.forecasting import _classify, forecast
 
 SEASONS = {"month": 12, "week": 52}
 
@@ -93,6 +94,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--ets-model", default="ZZZ", help="AutoETS search, e.g. AZZ (faster)")
     parser.add_argument("--bucket", choices=sorted(SEASONS), default="month")
     parser.add_argument("--profile", choices=["full", "fast", "auto"], default="full")
+    parser.add_argument(
+        "--dask-workers",
+        type=int,
+        default=0,
+        help="run forecast() on a local Dask cluster of this many worker processes (0: local)",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     season = SEASONS[args.bucket]
@@ -112,7 +119,18 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     classify = [
         timed(lambda: [classify_demand(v) for v in series.values()]) for _ in range(args.runs)
     ]
+    arrays = [np.asarray(v, dtype=np.float64) for v in series.values()]
+    classify_floats = [timed(lambda: [_classify(y) for y in arrays]) for _ in range(args.runs)]
     runs = []
+    backend: dict[str, object] = {}
+    cluster = None
+    if args.dask_workers:
+        from dask.distributed import LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=args.dask_workers, threads_per_worker=1, dashboard_address=":0"
+        )
+        backend = {"backend": "dask", "dask_address": cluster.scheduler_address}
     for _ in range(args.runs):
         started = time.perf_counter()
         result = forecast(
@@ -120,25 +138,39 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             n_jobs=args.n_jobs,
             ets_model=args.ets_model,
             profile=args.profile,
+            **backend,
             **options,
         )
         runs.append(time.perf_counter() - started)
+    if cluster is not None:
+        cluster.close()
     methods = Counter(r.method for r in result.series.values())
 
     per_1000 = 1000 / args.series
     base, whole, cls = median(baseline), median(runs), median(classify)
+    cls_f = median(classify_floats)
     rows = [
         ["seasonal naive alone, backtest + forecast (baseline)", base * per_1000, 1.0],
-        ["classification (Syntetos-Boylan, exact fractions)", cls * per_1000, cls / base],
+        ["classification, exact fractions (`classify_demand`)", cls * per_1000, cls / base],
+        [
+            "classification as `forecast()` does it (floats; exact near a cut-off)",
+            cls_f * per_1000,
+            cls_f / base,
+        ],
         [
             "`forecast()`: classify, backtest all candidates, final fits",
             whole * per_1000,
             whole / base,
         ],
     ]
+    where = (
+        f"Dask backend, {args.dask_workers} local workers"
+        if args.dask_workers
+        else f"n_jobs {args.n_jobs}"
+    )
     print_table(
         f"Forecasting {args.series} series of {args.length} {args.bucket}s, horizon {args.horizon}, "
-        f"{args.windows} windows, n_jobs {args.n_jobs}, profile {result.profile}, AutoETS "
+        f"{args.windows} windows, {where}, profile {result.profile}, AutoETS "
         f"{args.ets_model}: seconds per 1,000 series, median of {args.runs}",
         ["step", "s / 1,000 series", "x baseline"],
         [[name, round(sec, 2), round(ratio, 1)] for name, sec, ratio in rows],
@@ -171,13 +203,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "first_call_s": first_call,
         "baseline_s": baseline,
         "classify_s": classify,
+        "classify_floats_s": classify_floats,
         "forecast_s": runs,
         "methods": dict(methods),
         "profile": result.profile,
         "overall": vars_of(result.overall),
         "seasonal_naive": vars_of(result.baseline),
     }
-    save_json(f"forecast_{args.bucket}_{args.profile}_{args.series}.json", data)
+    backend_name = f"dask{args.dask_workers}" if args.dask_workers else f"nj{args.n_jobs}"
+    save_json(f"forecast_{args.bucket}_{args.profile}_{args.series}_{backend_name}.json", data)
     return data
 
 

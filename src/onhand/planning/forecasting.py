@@ -18,11 +18,12 @@ A profile picks the candidates: "full" (above), "fast" (cheap smooth candidates:
 simple and seasonal exponential smoothing with optimised smoothing, for runs of thousands of
 series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above). The backend runs
 the StatsForecast calls in this process ("local", with ``n_jobs`` processes) or on a Dask cluster
-("dask", through fugue, which statsforecast uses for any non-pandas data frame).
+("dask": the same calls, each on a chunk of whole series, as tasks on the workers).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import socket
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -49,7 +51,13 @@ from statsforecast.models import (
 )
 
 from onhand.domain.errors import InvalidInput, Unavailable
-from onhand.domain.replenishment import DemandPattern, classify_demand
+from onhand.domain.replenishment import (
+    ADI_CUTOFF,
+    CV2_CUTOFF,
+    DemandPattern,
+    DemandProfile,
+    classify_demand,
+)
 from onhand.planning import accuracy
 
 # Seasonal cycle of each bucket: a week of days, a year of weeks or months.
@@ -73,6 +81,7 @@ BACKENDS = ("local", "dask")
 # The Dask scheduler's address when none is given (the variable onhand.config reads too).
 DASK_ADDRESS_ENV = "ONHAND_PLANNING_DASK_ADDRESS"
 DASK_CONNECT_TIMEOUT_S = 10
+_ADI_CUTOFF = Fraction(str(ADI_CUTOFF))  # 1.32 exactly, as classify_demand compares it
 
 
 class ForecastStatus(StrEnum):
@@ -161,6 +170,15 @@ def _demand_array(key: object, values: Sequence[float | int | Decimal]) -> np.nd
             f"series {key!r} must be a non-empty list of demand per period",
             code="invalid_demand_series",
         )
+    # Plain ints and floats (the usual input) are checked as one array; anything else, or a bad
+    # value, goes through the loop below, which names the period at fault.
+    if set(map(type, values)) <= {int, float}:
+        try:
+            array = np.asarray(values, dtype=np.float64)
+        except OverflowError:  # an int beyond the float range: the loop says which
+            array = None
+        if array is not None and np.isfinite(array).all() and (array >= 0).all():
+            return array
     floats = []
     for i, v in enumerate(values):
         if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
@@ -243,12 +261,26 @@ def _fit(methods: Sequence[str], settings: _Settings, n_jobs: int) -> StatsForec
     )
 
 
-# Turns the long pandas frame into what StatsForecast is given: itself (local) or a Dask frame.
-_Distribute = Callable[[pd.DataFrame], object]
+# Runs one StatsForecast method ("cross_validation" or "forecast") on a long frame, here or on
+# a cluster, and answers the pandas frame it returns.
+_Runner = Callable[[StatsForecast, str, pd.DataFrame, dict[str, object]], pd.DataFrame]
 
 
-def _local(frame: pd.DataFrame) -> object:
-    return frame
+def _local(
+    sf: StatsForecast, name: str, frame: pd.DataFrame, options: dict[str, object]
+) -> pd.DataFrame:
+    return getattr(sf, name)(df=frame, **options)
+
+
+def _chunks(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
+    """The long frame cut into ``parts`` frames of whole series (each series' rows are adjacent)."""
+    ids = frame["unique_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds = [
+        *starts[[g[0] for g in np.array_split(np.arange(starts.size), parts) if g.size]],
+        len(frame),
+    ]
+    return [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _probe(address: str) -> None:
@@ -263,13 +295,12 @@ def _probe(address: str) -> None:
 
 
 @contextmanager
-def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
+def _session(backend: str, address: str | None) -> Iterator[_Runner]:
     """Where the StatsForecast calls run: here, or on the Dask scheduler at ``address``."""
     if backend == "local":
         yield _local
         return
     # Imported here so that local runs never pay for dask's import.
-    import dask.dataframe as dd
     from dask.distributed import Client
 
     try:
@@ -281,35 +312,29 @@ def _session(backend: str, address: str | None) -> Iterator[_Distribute]:
             f"{DASK_ADDRESS_ENV} or use backend='local'",
             code="forecast_backend_unavailable",
         ) from None
-    # The client is the current one inside the block: fugue's Dask engine finds it there
-    # (without one, fugue would start a local cluster of its own).
     with client:
-        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        # Two chunks per worker thread: work to share when one finishes early.
+        threads = max(1, sum(client.nthreads().values()))
 
-        def distribute(frame: pd.DataFrame) -> object:
-            series = max(1, frame["unique_id"].nunique())
-            return dd.from_pandas(frame, npartitions=min(series, 2 * workers), sort=False)
+        def run(
+            sf: StatsForecast, name: str, frame: pd.DataFrame, options: dict[str, object]
+        ) -> pd.DataFrame:
+            # Each task is the same StatsForecast call on a chunk of whole series: the workers
+            # need statsforecast only (the bound method pickles by reference to its class).
+            chunks = client.scatter(_chunks(frame, 2 * threads))
+            method = getattr(sf, name)
+            futures = [client.submit(method, df=chunk, **options, pure=False) for chunk in chunks]
+            return pd.concat(client.gather(futures), ignore_index=True)
 
-        yield distribute
+        yield run
 
 
 @contextmanager
 def _quiet() -> Iterator[None]:
-    """The models' numeric warnings (a flat series, a zero variance) are expected and handled;
-    dask's groupby-apply, which fugue uses, warns of a pandas change that is not ours."""
+    """The models' numeric warnings (a flat series, a zero variance) are expected and handled."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.filterwarnings("ignore", category=FutureWarning, module="dask")
         yield
-
-
-def _collect(result: object) -> pd.DataFrame:
-    """A pandas frame from what StatsForecast answered (a Dask frame is computed here)."""
-    compute = getattr(result, "compute", None)
-    frame = compute() if callable(compute) else result
-    if not isinstance(frame, pd.DataFrame):
-        raise RuntimeError(f"StatsForecast answered {type(frame).__name__}, not a data frame")
-    return frame.reset_index(drop=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +346,7 @@ class _Settings:
     alpha_d: float
     alpha_p: float
     ets_model: str
+    refit_backtest: bool = True
 
     @property
     def test_span(self) -> int:
@@ -346,8 +372,8 @@ def _actuals(
     order: Sequence[str], arrays: Mapping[str, np.ndarray], settings: _Settings
 ) -> np.ndarray:
     """What each backtest window forecasts, per series: window w covers the horizon after origin
-    n - test_span + w x step_size. Read from the input rather than from StatsForecast's answer,
-    which the Dask backend gives in 32-bit floats."""
+    n - test_span + w x step_size. Read from the input, so they are the demand exactly as given
+    whatever StatsForecast's answer carries back."""
     span, h, step = settings.test_span, settings.horizon, settings.step_size
     rows = [
         np.concatenate([y[y.size - span + w * step :][:h] for w in range(settings.windows)])
@@ -362,17 +388,24 @@ def _backtest(
     methods: Sequence[str],
     settings: _Settings,
     n_jobs: int,
-    distribute: _Distribute = _local,
+    run: _Runner = _local,
 ) -> _Backtest:
     frame = _long_frame(keys, arrays)
+    sf = _fit(methods, settings, n_jobs)
+    # Without refitting, each model is fitted at the first origin only and then updated with the
+    # later windows' data (statsforecast's `forward`): only models that have it can do that.
+    refit = settings.refit_backtest or not all(hasattr(m, "forward") for m in sf.models)
     with _quiet():
-        cv = _collect(
-            _fit(methods, settings, n_jobs).cross_validation(
-                df=distribute(frame),
-                h=settings.horizon,
-                n_windows=settings.windows,
-                step_size=settings.step_size,
-            )
+        cv = run(
+            sf,
+            "cross_validation",
+            frame,
+            {
+                "h": settings.horizon,
+                "n_windows": settings.windows,
+                "step_size": settings.step_size,
+                "refit": refit,
+            },
         )
     cv = cv.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     order = sorted(keys)
@@ -440,7 +473,7 @@ def _final_forecasts(
     arrays: Mapping[str, np.ndarray],
     settings: _Settings,
     n_jobs: int,
-    distribute: _Distribute = _local,
+    run: _Runner = _local,
 ) -> dict[str, tuple[float, ...]]:
     """Fit each chosen method once, on all the series that chose it together."""
     by_method: dict[str, list[str]] = {}
@@ -449,10 +482,11 @@ def _final_forecasts(
     result: dict[str, tuple[float, ...]] = {}
     for method, keys in by_method.items():
         with _quiet():
-            fc = _collect(
-                _fit([method], settings, n_jobs).forecast(
-                    df=distribute(_long_frame(keys, arrays)), h=settings.horizon
-                )
+            fc = run(
+                _fit([method], settings, n_jobs),
+                "forecast",
+                _long_frame(keys, arrays),
+                {"h": settings.horizon},
             )
         fc = fc.sort_values(["unique_id", "ds"], kind="stable")
         values = np.clip(np.nan_to_num(fc[method].to_numpy(dtype=np.float64), nan=0.0), 0, None)
@@ -498,6 +532,41 @@ def _choose(
     return choices, picked
 
 
+def _candidates(
+    profile: str, intermittent: bool, length: int, settings: _Settings
+) -> tuple[str, ...]:
+    """The methods a series tries. In the fast profile, seasonal ES is left out of a series whose
+    first backtest window has less than two seasons of history: with one observation per season
+    position it forecasts exactly what seasonal naive does (e.g. 104 weeks, season 52), so it
+    could never win the backtest and would only cost its fit."""
+    if profile == "full":
+        return INTERMITTENT_METHODS if intermittent else SMOOTH_METHODS
+    if intermittent:
+        return FAST_INTERMITTENT_METHODS
+    if length - settings.test_span < 2 * settings.season_length:
+        return tuple(m for m in FAST_SMOOTH_METHODS if m != "SeasESOpt")
+    return FAST_SMOOTH_METHODS
+
+
+def _classify(y: np.ndarray) -> DemandProfile:
+    """:func:`classify_demand`'s class, computed in floats (it works in exact fractions, about
+    1 ms per series of 104 floats: 13 s for 10,000). ADI is compared exactly (a ratio of counts);
+    a CV^2 within float error of its cut-off goes to the exact function, so the class is the one
+    it gives. ADI and CV^2 are returned as floats, as it returns them."""
+    sizes = y[y > 0]
+    adi = Fraction(y.size, sizes.size)
+    mean = float(sizes.mean())
+    cv2 = float(np.mean((sizes - mean) ** 2)) / (mean * mean)
+    if abs(cv2 - CV2_CUTOFF) <= 1e-9:
+        return classify_demand(y.tolist())
+    intermittent, variable = adi >= _ADI_CUTOFF, cv2 >= CV2_CUTOFF
+    if intermittent:
+        pattern = DemandPattern.LUMPY if variable else DemandPattern.INTERMITTENT
+    else:
+        pattern = DemandPattern.ERRATIC if variable else DemandPattern.SMOOTH
+    return DemandProfile(adi=float(adi), cv2=cv2, pattern=pattern)
+
+
 def _profile(value: object) -> str:
     if not isinstance(value, str) or value not in PROFILES:
         raise InvalidInput(
@@ -530,6 +599,7 @@ def _backend(value: object, address: object) -> tuple[str, str | None]:
 def _settings(
     horizon: object, season_length: object, bucket: str, backtest_windows: object, step_size: object,
     n_jobs: object, tsb_alpha_d: object, tsb_alpha_p: object, ets_model: object,
+    refit_backtest: object = True,
 ) -> _Settings:  # fmt: skip
     bucket_season = season_length_for(bucket)  # checks the bucket even when a season is given
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or (n_jobs < 1 and n_jobs != -1):
@@ -550,7 +620,14 @@ def _settings(
         alpha_d=_alpha(tsb_alpha_d, "tsb_alpha_d"),
         alpha_p=_alpha(tsb_alpha_p, "tsb_alpha_p"),
         ets_model=_ets_model(ets_model),
+        refit_backtest=_flag(refit_backtest, "refit_backtest", "invalid_backtest"),
     )
+
+
+def _flag(value: object, name: str, code: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{name} must be true or false, got {value!r}", code=code)
+    return value
 
 
 def forecast(
@@ -568,6 +645,7 @@ def forecast(
     profile: str = "full",
     backend: str = "local",
     dask_address: str | None = None,
+    refit_backtest: bool = True,
 ) -> ForecastRun:
     """Forecast every series ``horizon`` buckets ahead with the method its backtest prefers.
 
@@ -582,16 +660,21 @@ def forecast(
     than "ZZZ").
 
     ``profile`` picks the candidates: "full" (seasonal naive, AutoETS, AutoTheta for smooth
-    series), "fast" (seasonal naive, SES and seasonal ES with optimised smoothing: for thousands
-    of series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above); the
+    series), "fast" (seasonal naive, SES and, given two seasons before the first backtest origin,
+    seasonal ES, with optimised smoothing: for thousands of series), or "auto" (full up to :data:`AUTO_FULL_MAX_SERIES` series, fast above); the
     intermittent candidates are the same in all. ``backend="dask"`` runs the fits on the Dask
     scheduler at ``dask_address`` (default: the environment variable
     ``ONHAND_PLANNING_DASK_ADDRESS``); an unreachable scheduler raises :class:`Unavailable`
     (``forecast_backend_unavailable``). ``n_jobs`` applies to the local backend only.
+
+    ``refit_backtest=False`` fits each model once, at the first backtest origin, and only updates
+    it with the later windows' data: about 4x faster for AutoETS and AutoTheta. It applies to
+    groups whose candidates can all be updated (the full profile's smooth series); the others are
+    refitted at every origin as by default.
     """
     settings = _settings(
         horizon, season_length, bucket, backtest_windows, step_size, n_jobs, tsb_alpha_d,
-        tsb_alpha_p, ets_model,
+        tsb_alpha_p, ets_model, refit_backtest,
     )  # fmt: skip
     chosen_profile = _profile(profile)
     backend, address = _backend(backend, dask_address)
@@ -602,14 +685,10 @@ def forecast(
     arrays = {key: _demand_array(key, values) for key, values in series.items()}
     if chosen_profile == "auto":
         chosen_profile = "full" if len(arrays) <= AUTO_FULL_MAX_SERIES else "fast"
-    smooth_methods, intermittent_methods = (
-        (SMOOTH_METHODS, INTERMITTENT_METHODS)
-        if chosen_profile == "full"
-        else (FAST_SMOOTH_METHODS, FAST_INTERMITTENT_METHODS)
-    )
 
     results: dict[str, SeriesForecast] = {}
-    groups: dict[str, list[str]] = {"smooth": [], "intermittent": []}
+    # Series that try the same candidates are fitted together, one StatsForecast call per group.
+    groups: dict[tuple[str, ...], list[str]] = {}
     profiles = {}
     for key, y in arrays.items():
         if not y.any():
@@ -619,7 +698,7 @@ def forecast(
                 "no demand in the history: the forecast is 0",
             )  # fmt: skip
             continue
-        profile = classify_demand(y.tolist())
+        profile = _classify(y)
         profiles[key] = profile
         if y.size < settings.min_length:
             mean = float(y.mean())
@@ -631,18 +710,19 @@ def forecast(
             )  # fmt: skip
             continue
         intermittent = profile.pattern in (DemandPattern.INTERMITTENT, DemandPattern.LUMPY)
-        groups["intermittent" if intermittent else "smooth"].append(key)
+        groups.setdefault(_candidates(chosen_profile, intermittent, y.size, settings), []).append(
+            key
+        )
 
     choices: dict[str, _Choice] = {}
     all_actual, all_chosen, all_baseline, all_scale = [], [], [], []
     finals: dict[str, tuple[float, ...]] = {}
     # No cluster is contacted when nothing needs a backtest (no demand, too short, no series).
-    fitting = any(groups.values())
-    with _session(backend if fitting else "local", address) as distribute:
-        for group, methods in (("smooth", smooth_methods), ("intermittent", intermittent_methods)):
-            if not groups[group]:
-                continue
-            bt = _backtest(groups[group], arrays, methods, settings, n_jobs, distribute)
+    # On Dask the workers are the parallelism: each task runs in one process.
+    jobs = n_jobs if backend == "local" else 1
+    with _session(backend if groups else "local", address) as run:
+        for methods, keys in groups.items():
+            bt = _backtest(keys, arrays, methods, settings, jobs, run)
             group_choices, picked = _choose(bt, methods, settings.horizon)
             choices.update(group_choices)
             all_actual.append(bt.actual)
@@ -650,7 +730,7 @@ def forecast(
             all_baseline.append(bt.forecasts[BASELINE])
             all_scale.append(bt.scale)
         finals = _final_forecasts(
-            {k: c.method for k, c in choices.items()}, arrays, settings, n_jobs, distribute
+            {k: c.method for k, c in choices.items()}, arrays, settings, jobs, run
         )
     for key, choice in choices.items():
         profile = profiles[key]
