@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -142,3 +143,13 @@ def number_arg(text: str, what: str = "quantity") -> Decimal:
         return Decimal(text.strip())
     except InvalidOperation:
         raise fail(f"{what} {text!r} is not a number", EXIT["invalid"]) from None
+
+
+def day_arg(text: str | None, what: str = "date") -> date | None:
+    """A YYYY-MM-DD from the command line (None stays None), or exit 2 with a sentence."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise fail(f"{what} {text!r} is not a date such as 2026-03-31", EXIT["invalid"]) from None

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from onhand.cli_common import EXIT, OrgOption, app, console, fail, handled, org_session
+from onhand.cli_common import OrgOption, app, console, day_arg, handled, org_session
 from onhand.services import demand
-
-
-def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise fail(f"{what} {text!r} is not a date such as 2026-03-31", EXIT["invalid"]) from None
 
 
 @app.command("demand")
@@ -31,7 +21,7 @@ def demand_cmd(
     org: OrgOption = None,
 ) -> None:
     """Net demand of an item (sales and scrap less returns) per bucket, with days out of stock."""
-    first, last = _day(start, "start"), _day(end, "end")
+    first, last = day_arg(start, "start"), day_arg(end, "end")
     db, actor = org_session(org)
     with handled():
         got = demand.demand_history(db, actor, sku, location, bucket, first, last)

@@ -3,14 +3,13 @@ table (see docs/policy-simulation.md)."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from onhand.cli_common import EXIT, OrgOption, app, console, fail, handled, org_session
+from onhand.cli_common import EXIT, OrgOption, app, console, day_arg, fail, handled, org_session
 from onhand.services import policy_simulation as sim
 
 POLICY_HELP = (
@@ -55,15 +54,6 @@ def parse_policy(text: str) -> sim.PolicySpec:
                 EXIT["invalid"],
             )
     return sim.PolicySpec(**fields)
-
-
-def _day(text: str | None, what: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise fail(f"{what} {text!r} is not a date such as 2026-03-31", EXIT["invalid"]) from None
 
 
 def _money(text: str | None, what: str) -> Decimal | None:
@@ -135,8 +125,8 @@ def simulate_cmd(
         sku=sku,
         policies=specs,
         location=location,
-        start=_day(start, "start"),
-        end=_day(end, "end"),
+        start=day_arg(start, "start"),
+        end=day_arg(end, "end"),
         generated=generated,
         lead_time_days=lead_time,
         lead_time_sd_days=lead_time_sd,

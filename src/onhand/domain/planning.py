@@ -61,6 +61,17 @@ def _cost(value: Decimal | None, name: str) -> None:
         raise InvalidInput(f"{name} cannot be negative, got {value}", code="invalid_cost")
 
 
+def _check_shared(x: PolicySettings | RunDefaults) -> None:
+    """The checks a policy and a run's defaults share (their common fields)."""
+    _choice(x.kind, POLICY_KINDS, "kind", "invalid_policy_kind")
+    _choice(x.service_type, SERVICE_TYPES, "service_type", "invalid_service_type")
+    _level(x.service_level, "service_level")
+    _days(x.review_days, "review_days")
+    _days(x.transfer_days, "transfer_days", minimum=0)
+    _cost(x.order_cost, "order_cost")
+    _rate(x.carrying_rate, "carrying_rate")
+
+
 @dataclass(slots=True)
 class PolicySettings:
     """One item's policy at one warehouse. Quantities are in the item's unit."""
@@ -79,13 +90,7 @@ class PolicySettings:
 
     def check(self) -> None:
         """Raise InvalidInput when a field is out of range or fields contradict each other."""
-        _choice(self.kind, POLICY_KINDS, "kind", "invalid_policy_kind")
-        _choice(self.service_type, SERVICE_TYPES, "service_type", "invalid_service_type")
-        _level(self.service_level, "service_level")
-        _days(self.review_days, "review_days")
-        _days(self.transfer_days, "transfer_days", minimum=0)
-        _cost(self.order_cost, "order_cost")
-        _rate(self.carrying_rate, "carrying_rate")
+        _check_shared(self)
         for name in ("order_qty", "min_qty", "max_qty"):
             value = getattr(self, name)
             if value is not None and value < 0:
@@ -132,15 +137,9 @@ class RunDefaults:
     cover_days: int = 30
 
     def check(self) -> None:
-        _choice(self.kind, POLICY_KINDS, "kind", "invalid_policy_kind")
-        _choice(self.service_type, SERVICE_TYPES, "service_type", "invalid_service_type")
-        _level(self.service_level, "service_level")
-        _days(self.review_days, "review_days")
-        _days(self.transfer_days, "transfer_days", minimum=0)
+        _check_shared(self)
         _days(self.lead_time_days, "lead_time_days", minimum=0)
         _days(self.cover_days, "cover_days")
-        _cost(self.order_cost, "order_cost")
-        _rate(self.carrying_rate, "carrying_rate")
 
 
 @dataclass(slots=True)
