@@ -426,9 +426,10 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
             on_hand=float(on_hand[j]),
             on_order=float(on_order[j]),
             committed=float(committed[j]),
-            reorder_point=float(s_level[j]),
-            order_up_to=float(big_s[j]),
-            safety_stock=float(safety[j]),
+            # The levels as stored (rounded up to the item's unit), so the words match them.
+            reorder_point=_shown(s_level[j], precision),
+            order_up_to=_shown(big_s[j], precision),
+            safety_stock=_shown(safety[j], precision),
             lead_time_demand=float(lead_demand[j]),
             projected=float(projected[j]),
             quantity=float(qty),
@@ -509,6 +510,11 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
 
     db.write(save)
     progress("done", len(STAGES), len(STAGES))
+
+
+def _shown(value: float, precision: int) -> float:
+    micro = _level_micro(value, precision)
+    return math.nan if micro is None else micro / 1e6
 
 
 def _level_micro(value: float, precision: int, *, floor_zero: bool = True) -> int | None:
