@@ -184,6 +184,15 @@ def test_accepting_makes_draft_orders_per_supplier_and_transfers_per_source(shop
     assert rerun["DC-ITEM"]["stock"]["on_order"] == "60"
 
 
+def test_an_empty_warehouse_and_an_sku_named_twice(shop: Tenant) -> None:
+    shop.location("WH3")
+    empty = _run(shop, warehouse="WH3")
+    assert (empty["status"], empty["items"], empty["suggestions"]) == ("done", 0, 0)
+    twice = _run(shop, skus=["SMOOTH", "SMOOTH", "PLENTY"])
+    assert twice["items"] == 2
+    assert sorted(_lines(shop, twice["number"])) == ["PLENTY", "SMOOTH"]
+
+
 def test_only_the_newest_run_can_be_acted_on(shop: Tenant) -> None:
     first = _run(shop)["number"]
     _run(shop)

@@ -158,6 +158,10 @@ class RunRequest:
     backend: str = "local"
     n_jobs: int = 1
 
+    def __post_init__(self) -> None:
+        if self.skus:  # an SKU named twice is planned once
+            self.skus = list(dict.fromkeys(self.skus))
+
     def check(self) -> None:
         _choice(self.bucket, BUCKETS, "bucket", "invalid_bucket")
         _choice(self.profile, PROFILES, "profile", "invalid_forecast_profile")

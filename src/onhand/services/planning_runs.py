@@ -343,7 +343,7 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
         ]
     )
     q = np.maximum(q, smallest)
-    intermittent = np.array([s.pattern in ("intermittent", "lumpy") for s in series])
+    intermittent = np.array([s.pattern in ("intermittent", "lumpy") for s in series], dtype=bool)
     levels = policy_levels(
         PolicyInputs(
             kind=kind,
