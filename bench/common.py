@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -338,3 +338,13 @@ def serve_onhand(database_url: str) -> Proc:
     port = free_port()
     argv = [sys.executable, "-m", "onhand.cli", "--database-url", database_url, "serve"]
     return start("onhand", [*argv, "--port", str(port)], port, {})
+
+
+def ms(fn: Callable[[], object], runs: int) -> list[float]:
+    """Milliseconds of each of ``runs`` calls of ``fn``."""
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out

@@ -1,7 +1,6 @@
 """Demand history on the 1,000,000-movement ledger (a year, 1,000 items, WH1 and WH2): one item's
-weekly history at a warehouse through the service, its three queries one by one, the running
-balance in SQL (window function) beside a replay of the item's movements in Python, and the bulk
-form for 100 and 1,000 items; the baseline is the bare indexed read of the item's year of
+weekly history at a warehouse through the service, its two grouped passes one by one (the
+running balance is numpy's), and the bulk form for 100 and 1,000 items; the baseline is the bare indexed read of the item's year of
 movements, in the same run. SQLite, a scratch copy of the cached ledger.
 
     python bench/demand_history.py [--movements 1000000] [--runs 5]
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,20 +17,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 import million
-from common import RESULTS, median, open_db, print_table, remove_sqlite, save_json, sqlite_url
-from onhand.domain.demand import Bucket
+from common import RESULTS, median, ms, open_db, print_table, remove_sqlite, save_json, sqlite_url
 from onhand.services import accounts, demand
 from onhand.store import catalog, tables
 from onhand.store import demand as store
-
-
-def ms(fn: Callable[[], object], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -70,40 +58,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
         ).all()
 
-    def replay(conn: Any) -> object:
-        # The alternative to the window function: fetch the item's changes at the warehouse in
-        # time order and keep the running balance in Python.
-        delta, frm, touches = store.scope_change("WH1")
-        rows = conn.execute(
-            select(m.c.effective_at, delta)
-            .select_from(frm)
-            .where(m.c.org_id == org, m.c.item_id == item_id, m.c.effective_at < until, touches)
-            .order_by(m.c.effective_at)
-        ).all()
-        balance, low = 0, {}
-        for at, d in rows:
-            balance += d
-            if at >= since:
-                day = at.date()
-                low[day] = min(low.get(day, balance), balance)
-        return low
-
+    with db.reading() as uow:
+        stock, outward = store.scope_location_ids(uow.conn, org, "WH1")
     ids = [item_id]
     rows: list[tuple[str, Callable[[], object]]] = [
         ("bare read: the item's movements to the end of the range (baseline)", read(bare)),
         (
-            "net demand by week (grouped query)",
-            read(lambda c: store.demand_by_bucket(c, org, ids, "WH1", Bucket.WEEK, since, until)),
+            "on hand at the start (grouped pass)",
+            read(lambda c: store.scope_opening(c, org, stock, since, ids)),
         ),
         (
-            "on hand at the start (sum of the history)",
-            read(lambda c: store.on_hand_before(c, org, ids, "WH1", since)),
+            "change and demand per instant (grouped pass)",
+            read(lambda c: store.scope_instants(c, org, stock, outward, since, until, ids)),
         ),
-        (
-            "daily low balance, window function in SQL",
-            read(lambda c: store.daily_balance_moves(c, org, ids, "WH1", since, until)),
-        ),
-        ("daily low balance, replay in Python (alternative)", read(replay)),
         (
             "`demand_history`, 1 item, 52 weeks (service)",
             lambda: demand.demand_history(db, actor, sku, "WH1", "week", start, end),

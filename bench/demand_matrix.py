@@ -11,7 +11,6 @@ SQLite; medians of ``--runs`` runs.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,21 +18,12 @@ from typing import Any
 from sqlalchemy import Integer, func, select
 
 import planning_data
-from common import machine, median, open_db, print_table, save_json
+from common import machine, median, ms, open_db, print_table, save_json
 from onhand.planning.censoring import uncensored
 from onhand.services import accounts, demand
 from onhand.store import demand as store
 from onhand.store import tables
 from onhand.store.fastsql import list_param, one_of
-
-
-def ms(fn: Callable[[], object], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 from scipy.special import gammaincc, ndtr
 
 from onhand.domain.errors import InvalidInput
+from onhand.domain.planning import POLICY_KINDS, SERVICE_TYPES
 
 
 @cache
@@ -60,8 +61,8 @@ def _stats() -> Any:
 
 Floats = NDArray[np.float64]
 
-KINDS = ("s_q", "min_max", "r_s", "jit")
-SERVICE_TYPES = ("fill_rate", "cycle")
+# One list of policy kinds and service types, the domain's (what a planner may set).
+KINDS = POLICY_KINDS
 _SQRT_2PI = float(np.sqrt(2.0 * np.pi))
 
 

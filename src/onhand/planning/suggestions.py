@@ -22,7 +22,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-KINDS = ("s_q", "min_max", "r_s", "jit")
 DAYS_PER_YEAR = 365.0
 
 
