@@ -24,7 +24,7 @@ from onhand.domain.errors import (
     OnhandError,
     Unavailable,
 )
-from onhand.domain.locations import LocationRef
+from onhand.domain.locations import STOCK_KINDS, LocationRef
 from onhand.domain.movements import (
     MovementDraft,
     check_batch_size,
@@ -34,8 +34,8 @@ from onhand.domain.movements import (
     leg_of,
     net_deltas,
 )
-from onhand.domain.quantities import BALANCE_LIMIT, FACTOR, from_micro
-from onhand.services import accounts, posting_refs
+from onhand.domain.quantities import BALANCE_LIMIT, FACTOR, from_micro, to_micro
+from onhand.services import accounts, posting_refs, valuation
 from onhand.services.common import not_found, utcnow
 from onhand.store import catalog, ledger, locking, sites, stock
 from onhand.store.ledger import PostingRef
@@ -61,8 +61,15 @@ class MovementInput:
     ref_id: str | None = None
     reason: str | None = None
     reverses_id: int | None = None
+    # What stock arriving from outside (a supplier, say) cost a unit, in ``cost_currency`` (None:
+    # the organisation's); without it, valuation takes the warehouse's current unit cost.
+    unit_cost: Decimal | None = None
+    cost_currency: str | None = None
 
     def canonical(self) -> list[object]:
+        cost = (
+            [] if self.unit_cost is None else [str(self.unit_cost.normalize()), self.cost_currency]
+        )
         return [
             self.sku,
             self.from_location,
@@ -76,6 +83,7 @@ class MovementInput:
             self.ref_id,
             self.reason,
             self.reverses_id,
+            *cost,
         ]
 
 
@@ -282,6 +290,15 @@ def _post(
         )
     now = utcnow()
     drafts = _resolve(uow, actor, lines, now)
+    costs = valuation.price_arrivals(
+        uow,
+        org,
+        [
+            None if x.unit_cost is None else valuation.GivenCost(x.unit_cost, x.cost_currency)
+            for x in lines
+        ],
+        [(to_micro(d.quantity), d.effective_at.date(), _arrives(d)) for d in drafts],
+    )
     posting_id = ledger.insert_posting(
         conn,
         org_id=org,
@@ -346,6 +363,10 @@ def _post(
         rows.append((*record, digest_row))
     ledger.insert_movements(conn, rows)
     locking.save_chain_heads(conn, org, heads)
+    valuation.save_costs(
+        uow, [c and {**c, "movement_id": m} for c, m in zip(costs, ids, strict=True)]
+    )
+    valuation.value_items(uow, org, sorted(heads))
     return PostingResult(posting_id=posting_id, idempotency_key=key, movement_ids=ids)
 
 
@@ -393,6 +414,11 @@ def _resolve(
             _check_not_reversed(uow, org, line.reverses_id)
         drafts.append(draft)
     return drafts
+
+
+def _arrives(d: MovementDraft) -> bool:
+    """Stock entering a warehouse (or transit) from outside: what a given cost is for."""
+    return d.source.kind not in STOCK_KINDS and d.destination.kind in STOCK_KINDS
 
 
 def _check_not_reversed(uow: UnitOfWork, org: int, movement_id: int) -> None:

@@ -129,6 +129,8 @@ items = Table(
     Column("currency", String(3), nullable=False),
     Column("tracking", String(8), nullable=False),
     Column("shelf_life_days", Integer, nullable=True),
+    # Micro-kilograms a unit: what landed costs split by weight are split by.
+    Column("weight", BigInteger, nullable=True),
     Column("active", Boolean, nullable=False),
     *created_columns(),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -1,0 +1,414 @@
+"""Valuation in the database: settings, rates, the movements still to value, positions, layers
+and entries. Reports over the entries are in store/valuation_reports.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+
+from onhand.store.locking import chunks, dialect_insert
+from onhand.store.tables import (
+    category_methods,
+    chain_heads,
+    cost_layers,
+    exchange_rates,
+    items,
+    locations,
+    movement_costs,
+    movements,
+    valuation_entries,
+    valuation_items,
+    valuation_positions,
+    valuation_settings,
+)
+
+DEFAULT_CURRENCY = "EUR"
+DEFAULT_METHOD = "fifo"
+
+
+def settings(conn: Connection, org_id: int) -> tuple[str, str]:
+    """(currency, method) of the organisation; the defaults until someone sets them."""
+    row = conn.execute(
+        select(valuation_settings.c.currency, valuation_settings.c.method).where(
+            valuation_settings.c.org_id == org_id
+        )
+    ).first()
+    return (row.currency, row.method) if row else (DEFAULT_CURRENCY, DEFAULT_METHOD)
+
+
+def save_settings(
+    conn: Connection, org_id: int, currency: str, method: str, now: datetime, by: int
+) -> None:
+    values = {"currency": currency, "method": method, "updated_at": now, "updated_by": by}
+    stmt = dialect_insert(conn, valuation_settings).values(org_id=org_id, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["org_id"], set_=values))
+
+
+def category_method_map(conn: Connection, org_id: int) -> dict[str, str]:
+    rows = conn.execute(
+        select(category_methods.c.category, category_methods.c.method).where(
+            category_methods.c.org_id == org_id
+        )
+    )
+    return {r.category: r.method for r in rows}
+
+
+def save_category_method(
+    conn: Connection, org_id: int, category: str, method: str | None, now: datetime, by: int
+) -> None:
+    """Set a category's method, or clear it (None) so the organisation's applies."""
+    key = and_(category_methods.c.org_id == org_id, category_methods.c.category == category)
+    if method is None:
+        conn.execute(delete(category_methods).where(key))
+        return
+    values = {"method": method, "updated_at": now, "updated_by": by}
+    stmt = dialect_insert(conn, category_methods).values(org_id=org_id, category=category, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["org_id", "category"], set_=values))
+
+
+def item_costing(conn: Connection, org_id: int, item_ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """Category, catalogue cost and its currency of each item."""
+    out: dict[int, Row[Any]] = {}
+    for part in chunks(list(item_ids)):
+        rows = conn.execute(
+            select(items.c.id, items.c.category, items.c.unit_cost, items.c.currency).where(
+                items.c.org_id == org_id, items.c.id.in_(list(part))
+            )
+        )
+        out.update((r.id, r) for r in rows)
+    return out
+
+
+def items_in_categories(conn: Connection, org_id: int, categories: list[str] | None) -> list[int]:
+    """Items of these categories (None: every item)."""
+    q = select(items.c.id).where(items.c.org_id == org_id)
+    if categories is not None:
+        q = q.where(items.c.category.in_(categories))
+    return list(conn.execute(q).scalars())
+
+
+# --- exchange rates -------------------------------------------------------------------------
+
+
+def rate_on(conn: Connection, org_id: int, currency: str, day: date) -> str | None:
+    """The rate in force on ``day``: the latest given on or before it."""
+    return conn.execute(
+        select(exchange_rates.c.rate)
+        .where(
+            exchange_rates.c.org_id == org_id,
+            exchange_rates.c.currency == currency,
+            exchange_rates.c.day <= day,
+        )
+        .order_by(exchange_rates.c.day.desc())
+        .limit(1)
+    ).scalar()
+
+
+def nearest_rate(conn: Connection, org_id: int, currency: str, day: date) -> str | None:
+    """The rate in force on ``day``, else the first one given after it."""
+    found = rate_on(conn, org_id, currency, day)
+    if found is not None:
+        return found
+    return conn.execute(
+        select(exchange_rates.c.rate)
+        .where(exchange_rates.c.org_id == org_id, exchange_rates.c.currency == currency)
+        .order_by(exchange_rates.c.day)
+        .limit(1)
+    ).scalar()
+
+
+def save_rates(
+    conn: Connection, org_id: int, rows: Iterable[tuple[str, date, str]], now: datetime, by: int
+) -> int:
+    """Insert or replace rates (currency, day, rate); how many were written."""
+    stmt = dialect_insert(conn, exchange_rates)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org_id", "currency", "day"],
+        set_={"rate": stmt.excluded.rate, "created_at": now, "created_by": by},
+    )
+    batch = [
+        {"org_id": org_id, "currency": c, "day": d, "rate": r, "created_at": now, "created_by": by}
+        for c, d, r in rows
+    ]
+    for part in chunks(batch):
+        conn.execute(stmt, list(part))
+    return len(batch)
+
+
+def list_rates(
+    conn: Connection, org_id: int, currency: str | None, since: date | None, limit: int
+) -> list[Row[Any]]:
+    q = select(exchange_rates).where(exchange_rates.c.org_id == org_id)
+    if currency is not None:
+        q = q.where(exchange_rates.c.currency == currency)
+    if since is not None:
+        q = q.where(exchange_rates.c.day >= since)
+    q = q.order_by(exchange_rates.c.currency, exchange_rates.c.day.desc()).limit(limit)
+    return list(conn.execute(q))
+
+
+# --- what is left to value ------------------------------------------------------------------
+
+
+def insert_movement_costs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(movement_costs), rows)
+
+
+def items_behind(conn: Connection, org_id: int) -> list[int]:
+    """Items whose last movements are not valued yet (only after an upgrade, or a failure)."""
+    q = (
+        select(chain_heads.c.item_id)
+        .outerjoin(
+            valuation_items,
+            and_(
+                valuation_items.c.org_id == chain_heads.c.org_id,
+                valuation_items.c.item_id == chain_heads.c.item_id,
+            ),
+        )
+        .where(
+            chain_heads.c.org_id == org_id,
+            chain_heads.c.seq > func.coalesce(valuation_items.c.seq, 0),
+        )
+        .order_by(chain_heads.c.item_id)
+    )
+    return list(conn.execute(q).scalars())
+
+
+def unvalued_movements(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Any]:
+    """The items' movements after the last valued one, in chain order, with what valuation
+    needs of their locations and given cost."""
+    src, dst = locations.alias("src"), locations.alias("dst")
+    done = (
+        select(valuation_items.c.item_id, valuation_items.c.seq)
+        .where(valuation_items.c.org_id == org_id)
+        .subquery()
+    )
+    out: list[Any] = []
+    for part in chunks(list(item_ids)):
+        q = (
+            select(
+                movements.c.id,
+                movements.c.item_id,
+                movements.c.chain_seq,
+                movements.c.qty,
+                movements.c.effective_at,
+                movements.c.reverses_id,
+                movements.c.ref_type,
+                movements.c.ref_id,
+                src.c.kind.label("src_kind"),
+                src.c.id.label("src_id"),
+                src.c.warehouse_id.label("src_wh"),
+                dst.c.kind.label("dst_kind"),
+                dst.c.id.label("dst_id"),
+                dst.c.warehouse_id.label("dst_wh"),
+                movement_costs.c.value.label("cost"),
+            )
+            .join(src, src.c.id == movements.c.from_location_id)
+            .join(dst, dst.c.id == movements.c.to_location_id)
+            .outerjoin(movement_costs, movement_costs.c.movement_id == movements.c.id)
+            .outerjoin(done, done.c.item_id == movements.c.item_id)
+            .where(
+                movements.c.org_id == org_id,
+                movements.c.item_id.in_(list(part)),
+                movements.c.chain_seq > func.coalesce(done.c.seq, 0),
+            )
+            .order_by(movements.c.item_id, movements.c.chain_seq)
+        )
+        out.extend(conn.execute(q))
+    return out
+
+
+def entry_bases(
+    conn: Connection, org_id: int, movement_ids: Sequence[int]
+) -> dict[int, tuple[int, int]]:
+    """(value, qty) each movement's outgoing entry took: what undoing it brings back."""
+    out: dict[int, tuple[int, int]] = {}
+    for part in chunks(list(movement_ids)):
+        rows = conn.execute(
+            select(
+                valuation_entries.c.movement_id,
+                func.sum(valuation_entries.c.value),
+                func.sum(valuation_entries.c.qty),
+            )
+            .where(
+                valuation_entries.c.org_id == org_id,
+                valuation_entries.c.movement_id.in_(list(part)),
+                valuation_entries.c.qty < 0,
+            )
+            .group_by(valuation_entries.c.movement_id)
+        )
+        out.update((r[0], (-int(r[1]), -int(r[2]))) for r in rows)
+    return out
+
+
+def issue_bases(
+    conn: Connection, org_id: int, keys: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """(value, qty) issued to customers of each (item, sales order number): what a return
+    against that order comes back at."""
+    out: dict[tuple[int, str], tuple[int, int]] = {}
+    for part in chunks(list(keys)):
+        rows = conn.execute(
+            select(
+                movements.c.item_id,
+                movements.c.ref_id,
+                func.sum(valuation_entries.c.value),
+                func.sum(valuation_entries.c.qty),
+            )
+            .join(
+                movements,
+                and_(
+                    movements.c.org_id == valuation_entries.c.org_id,
+                    movements.c.id == valuation_entries.c.movement_id,
+                ),
+            )
+            .where(
+                valuation_entries.c.org_id == org_id,
+                valuation_entries.c.kind == "issue",
+                movements.c.ref_type == "SO",
+                tuple_(movements.c.item_id, movements.c.ref_id).in_(list(part)),
+            )
+            .group_by(movements.c.item_id, movements.c.ref_id)
+        )
+        out.update(((r[0], r[1]), (-int(r[2]), -int(r[3]))) for r in rows)
+    return out
+
+
+# --- positions and layers -------------------------------------------------------------------
+
+
+def positions_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Row[Any]]:
+    out: list[Row[Any]] = []
+    for part in chunks(list(item_ids)):
+        out.extend(
+            conn.execute(
+                select(valuation_positions).where(
+                    valuation_positions.c.org_id == org_id,
+                    valuation_positions.c.item_id.in_(list(part)),
+                )
+            )
+        )
+    return out
+
+
+def layers_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Row[Any]]:
+    """Open layers of the items, oldest arrival first."""
+    out: list[Row[Any]] = []
+    for part in chunks(list(item_ids)):
+        out.extend(
+            conn.execute(
+                select(cost_layers)
+                .where(cost_layers.c.org_id == org_id, cost_layers.c.item_id.in_(list(part)))
+                .order_by(cost_layers.c.item_id, cost_layers.c.id)
+            )
+        )
+    return out
+
+
+def save_positions(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = dialect_insert(conn, valuation_positions)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org_id", "item_id", "scope_id"],
+        set_={
+            name: stmt.excluded[name]
+            for name in ("qty", "value", "short_qty", "short_value", "last_unit_cost")
+        },
+    )
+    for part in chunks(rows):
+        conn.execute(stmt, [{"org_id": org_id, **r} for r in part])
+
+
+def insert_layers(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
+    for part in chunks(rows):
+        conn.execute(insert(cost_layers), [{"org_id": org_id, **r} for r in part])
+
+
+def update_layers(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
+    """(id, qty, value) of layers that changed."""
+    if not rows:
+        return
+    stmt = (
+        update(cost_layers)
+        .where(cost_layers.c.id == bindparam("k"))
+        .values(qty=bindparam("q"), value=bindparam("v"))
+    )
+    conn.execute(stmt, [{"k": k, "q": q, "v": v} for k, q, v in rows])
+
+
+def delete_layers(conn: Connection, ids: list[int]) -> None:
+    for part in chunks(ids):
+        conn.execute(delete(cost_layers).where(cost_layers.c.id.in_(list(part))))
+
+
+def insert_entries(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
+    for part in chunks(rows, 2000):
+        conn.execute(insert(valuation_entries), [{"org_id": org_id, **r} for r in part])
+
+
+def save_valued_seq(conn: Connection, org_id: int, seqs: dict[int, int]) -> None:
+    if not seqs:
+        return
+    stmt = dialect_insert(conn, valuation_items)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["org_id", "item_id"], set_={"seq": stmt.excluded.seq}
+    )
+    rows = [{"org_id": org_id, "item_id": i, "seq": s} for i, s in seqs.items()]
+    for part in chunks(rows):
+        conn.execute(stmt, list(part))
+
+
+def receipt_movements(conn: Connection, org_id: int, movement_ids: Sequence[int]) -> list[Row[Any]]:
+    """Arrivals from a supplier among these movements, with their value and item weight."""
+    dst = locations.alias("dst")
+    src = locations.alias("src")
+    q = (
+        select(
+            movements.c.id,
+            movements.c.item_id,
+            movements.c.qty,
+            movements.c.effective_at,
+            dst.c.kind.label("dst_kind"),
+            dst.c.id.label("dst_id"),
+            dst.c.warehouse_id.label("dst_wh"),
+            items.c.sku,
+            items.c.weight,
+            valuation_entries.c.value,
+        )
+        .join(src, src.c.id == movements.c.from_location_id)
+        .join(dst, dst.c.id == movements.c.to_location_id)
+        .join(items, items.c.id == movements.c.item_id)
+        .outerjoin(
+            valuation_entries,
+            and_(
+                valuation_entries.c.org_id == movements.c.org_id,
+                valuation_entries.c.movement_id == movements.c.id,
+                valuation_entries.c.kind == "receipt",
+            ),
+        )
+        .where(
+            movements.c.org_id == org_id,
+            movements.c.id.in_(list(movement_ids)),
+            src.c.kind == "supplier",
+            or_(dst.c.kind == "internal", dst.c.kind == "transit"),
+        )
+        .order_by(movements.c.id)
+    )
+    return list(conn.execute(q))
