@@ -67,6 +67,16 @@ ORG_TABLES = (
     "replenishment_policies",
     "planning_runs",
     "planning_lines",
+    "valuation_settings",
+    "category_methods",
+    "exchange_rates",
+    "movement_costs",
+    "valuation_items",
+    "valuation_positions",
+    "cost_layers",
+    "landed_costs",
+    "landed_cost_lines",
+    "valuation_entries",
 )
 
 

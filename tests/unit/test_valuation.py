@@ -27,6 +27,7 @@ from onhand.domain.valuation import (
     ItemValuation,
     Kind,
     Method,
+    allocate,
     check_method,
     share,
 )
@@ -153,7 +154,8 @@ def test_a_count_loss_in_the_middle_of_the_layers_takes_the_oldest_under_fifo() 
     b.buy(100, "10")
     b.buy(200, "11")
     b.lose(30)  # 30 @ 10 = 300, shrinkage, not cost of goods sold
-    assert b.entries[-1].kind is Kind.ADJUSTMENT and b.entries[-1].expense == cents("300")
+    assert b.entries[-1].kind is Kind.ADJUSTMENT
+    assert b.entries[-1].expense == cents("300")
     b.sell(150)  # 70 @ 10 + 80 @ 11 = 1,580
     assert b.last_issue() == Decimal("1580")
     assert b.value() == Decimal("1320")  # 120 @ 11
@@ -165,7 +167,8 @@ def test_a_count_gain_comes_in_at_the_current_unit_cost() -> None:
     b.buy(10, "4")
     b.buy(10, "6")
     b._fact(5, None, WH, source_kind="adjustment")  # found 5 at the average 5.00
-    assert b.entries[-1].kind is Kind.ADJUSTMENT and b.entries[-1].value == cents("25")
+    assert b.entries[-1].kind is Kind.ADJUSTMENT
+    assert b.entries[-1].value == cents("25")
     assert b.entries[-1].expense == -cents("25")  # a gain
     assert b.value() == Decimal("125")
 
@@ -268,7 +271,8 @@ def test_a_transfer_moves_value_and_keeps_the_age_of_the_stock() -> None:
     assert [(x.origin, x.qty // FACTOR) for x in layers] == [(first, 10), (first + 1, 5)]
     assert layers[0].received_at == DAY0 + timedelta(days=first)
     b.move(15, TRANSIT, WH2)
-    assert b.value(WH2) == Decimal("70") and b.value(TRANSIT) == 0
+    assert b.value(WH2) == Decimal("70")
+    assert b.value(TRANSIT) == 0
     assert b.cogs() == 0
 
 
@@ -343,3 +347,32 @@ def test_entries_always_add_up_to_the_book_value_and_quantity(
         assert pos.short_qty == max(0, -pos.qty)
         if method in (Method.FIFO, Method.LIFO):
             assert pos.value == pos.layer_value()
+
+
+def test_allocation_splits_exactly_by_the_largest_remainder() -> None:
+    # 100 by 1:1:1 = 33.33 each: the first takes the spare unit.
+    assert allocate(100, [1, 1, 1]) == [34, 33, 33]
+    # 10 by 2:3:5 is exact.
+    assert allocate(10, [2, 3, 5]) == [2, 3, 5]
+    # 7 by 1:2 = 2.33 and 4.67: the larger remainder (the second) takes the spare unit.
+    assert allocate(7, [1, 2]) == [2, 5]
+    assert allocate(0, [1, 2]) == [0, 0]
+    assert allocate(5, [0, 3]) == [0, 5]
+    with pytest.raises(ValueError, match="not all zero"):
+        allocate(5, [0, 0])
+
+
+@given(
+    amount=st.integers(min_value=0, max_value=10**15),
+    weights=st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=30).filter(
+        lambda w: sum(w) > 0
+    ),
+)
+def test_allocation_always_adds_up_and_is_within_one_unit_of_the_exact_share(
+    amount: int, weights: list[int]
+) -> None:
+    shares = allocate(amount, weights)
+    assert sum(shares) == amount
+    total = sum(weights)
+    for s, w in zip(shares, weights, strict=True):
+        assert abs(s * total - amount * w) < total

@@ -26,6 +26,7 @@ from onhand.api.routes import (
     sales,
     scanning,
     stock,
+    valuation,
 )
 from onhand.store.unit_of_work import Database
 
@@ -68,6 +69,7 @@ def create_api(
         demand,
         planning,
         planning_simulation,
+        valuation,
         exceptions,
         admin,
     ):

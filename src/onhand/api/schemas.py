@@ -27,6 +27,7 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 Qty = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
+CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, pattern=PRINTABLE)]
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=PRINTABLE)]
 Path = Annotated[str, Field(min_length=1, max_length=400, pattern=PRINTABLE)]
 
@@ -196,6 +197,7 @@ class ItemCreate(In):
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     barcodes: list[Code] = Field(default_factory=list, max_length=50)
     active: Flag = True
+    weight: Exact | None = Field(default=None, description="kilograms a unit")
 
 
 class ItemUpdate(In):
@@ -212,6 +214,7 @@ class ItemUpdate(In):
     shelf_life_days: Annotated[int, Field(ge=1, le=36500)] | None = None
     barcodes: list[Code] = Field(default=None, max_length=50)
     active: Flag = Field(default=None)
+    weight: Exact | None = Field(default=None, description="kilograms a unit; null clears it")
 
 
 class ItemRead(BaseModel):
@@ -225,6 +228,7 @@ class ItemRead(BaseModel):
     currency: str
     tracking: str
     shelf_life_days: int | None
+    weight: Qty | None = None
     barcodes: list[str]
     active: bool
     created_at: datetime
@@ -301,6 +305,14 @@ class PostingLine(In):
     ref_type: Annotated[str, Field(min_length=1, max_length=32, pattern=PRINTABLE)] | None = None
     ref_id: Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)] | None = None
     reason: Code | None = None
+    unit_cost: Exact | None = Field(
+        default=None,
+        description="what a unit cost, for stock arriving from a supplier, customer or "
+        "adjustment; default: the warehouse's current unit cost",
+    )
+    cost_currency: CurrencyCode | None = Field(
+        default=None, description="currency of unit_cost; default: the organisation's"
+    )
 
 
 class MovementCreate(PostingLine):

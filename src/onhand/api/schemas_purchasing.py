@@ -150,6 +150,11 @@ class UnplannedLineCreate(In):
     lot: Code | None = None
     expiry_date: date | None = None
     serials: list[Code] = Field(default_factory=list, max_length=10000)
+    unit_cost: Exact | None = Field(
+        default=None,
+        description="what a unit cost, in the supplier's currency (the organisation's without "
+        "a supplier); default: the warehouse's current unit cost",
+    )
 
 
 class UnplannedReceiptCreate(In):

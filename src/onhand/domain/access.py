@@ -30,6 +30,8 @@ class Permission(StrEnum):
     MANAGE_COUNTS = "manage_counts"
     # Replenishment: policies, planning runs, accepting or rejecting their suggestions.
     MANAGE_PLANNING = "manage_planning"
+    # Valuation: the organisation's currency and methods, exchange rates, landed costs.
+    MANAGE_VALUATION = "manage_valuation"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -47,6 +49,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_SALES,
             Permission.MANAGE_COUNTS,
             Permission.MANAGE_PLANNING,
+            Permission.MANAGE_VALUATION,
         }
     ),
     Role.CLERK: frozenset(

@@ -403,3 +403,23 @@ def _drop_first(slices: list[Slice], qty: int) -> tuple[list[Slice], int]:
         else:
             out.append(s)
     return out, dropped
+
+
+LANDED_COST_KINDS = ("freight", "duty", "handling", "insurance", "other")
+ALLOCATION_BASES = ("value", "quantity", "weight")
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """Split ``amount`` in proportion to ``weights`` (non-negative, not all zero), exactly:
+    each share rounded down, the units left over to the largest remainders (ties: first)."""
+    total = sum(weights)
+    if total <= 0 or any(w < 0 for w in weights):
+        raise ValueError("weights must be non-negative and not all zero")
+    sign = -1 if amount < 0 else 1
+    whole = abs(amount)
+    shares = [whole * w // total for w in weights]
+    rest = whole - sum(shares)
+    order = sorted(range(len(weights)), key=lambda i: (-(whole * weights[i] % total), i))
+    for i in order[:rest]:
+        shares[i] += 1
+    return [sign * s for s in shares]

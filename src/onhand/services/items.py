@@ -19,6 +19,7 @@ from onhand.domain.items import (
     check_sku,
 )
 from onhand.domain.quantities import check_money, from_micro, to_micro
+from onhand.services import valuation
 from onhand.services.common import check_name, not_found, utcnow
 from onhand.store import accounts, catalog, locking, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -26,7 +27,7 @@ from onhand.store.unit_of_work import Database, UnitOfWork
 # Fields whose change would reinterpret existing movements.
 LEDGER_FIELDS = ("uom", "precision", "tracking")
 # Fields an update may set to None.
-CLEARABLE = frozenset({"category", "shelf_life_days"})
+CLEARABLE = frozenset({"category", "shelf_life_days", "weight"})
 
 
 @dataclass(slots=True)
@@ -42,6 +43,7 @@ class ItemCreate:
     shelf_life_days: int | None = None
     barcodes: list[str] = field(default_factory=list)
     active: bool = True
+    weight: Decimal | None = None  # kilograms a unit: what landed costs by weight split by
 
 
 def _tracking(value: str) -> Tracking:
@@ -68,6 +70,8 @@ def validate(data: ItemCreate) -> ItemCreate:
     check_precision(data.precision)
     check_money(data.unit_cost)
     check_currency(data.currency)
+    if data.weight is not None:
+        check_money(data.weight, field="weight")
     _tracking(data.tracking)
     check_shelf_life(data.shelf_life_days)
     check_barcodes(data.barcodes)
@@ -88,6 +92,7 @@ def _out(row: Any, barcodes: list[str]) -> dict[str, Any]:
         "currency": row.currency,
         "tracking": row.tracking,
         "shelf_life_days": row.shelf_life_days,
+        "weight": None if row.weight is None else from_micro(row.weight).normalize(),
         "barcodes": barcodes,
         "active": row.active,
         "created_at": row.created_at,
@@ -136,6 +141,7 @@ def create_items(db: Database, actor: Actor, batch: list[ItemCreate]) -> list[di
                         "currency": data.currency,
                         "tracking": data.tracking,
                         "shelf_life_days": data.shelf_life_days,
+                        "weight": None if data.weight is None else to_micro(data.weight),
                         "active": data.active,
                         "created_at": now,
                         "created_by": actor.user_id,
@@ -218,6 +224,7 @@ def update_item(db: Database, actor: Actor, sku: str, changes: dict[str, Any]) -
             category=row.category,
             tracking=row.tracking,
             shelf_life_days=row.shelf_life_days,
+            weight=None if row.weight is None else from_micro(row.weight),
             active=row.active,
             barcodes=catalog.barcodes_of(uow.conn, actor.org_id, [row.id])[row.id],
         )
@@ -250,12 +257,18 @@ def update_item(db: Database, actor: Actor, sku: str, changes: dict[str, Any]) -
         values = {k: v for k, v in changes.items() if k not in ("barcodes", "sku")}
         if "unit_cost" in values:
             values["unit_cost"] = to_micro(current.unit_cost)
+        if values.get("weight") is not None:
+            values["weight"] = to_micro(current.weight)
         catalog.update_item(
             uow.conn,
             actor.org_id,
             row.id,
             values | {"updated_at": now, "updated_by": actor.user_id},
         )
+        if any(getattr(current, f) != getattr(row, f) for f in ("category", "currency")) or (
+            to_micro(current.unit_cost) != row.unit_cost
+        ):
+            valuation.restate_items(uow, actor.org_id, [row.id], now)
         accounts.record_audit(
             uow.conn,
             org_id=actor.org_id,

@@ -58,6 +58,9 @@ class UnplannedReceiptLine:
     lot: str | None = None
     expiry_date: date | None = None
     serials: list[str] = field(default_factory=list)
+    # What a unit cost, in the supplier's currency (the organisation's without a supplier);
+    # None: the warehouse's current unit cost.
+    unit_cost: Decimal | None = None
 
 
 def _movements(
@@ -71,8 +74,11 @@ def _movements(
     ref_type: str,
     ref_id: str | None,
     line: int,
+    unit_cost: Decimal | None = None,
+    currency: str | None = None,
 ) -> list[MovementInput]:
-    """The movements of one received entry: one per serial for serial-tracked items."""
+    """The movements of one received entry: one per serial for serial-tracked items, each
+    carrying the unit cost valuation takes (in ``currency``; None: the organisation's)."""
     check_quantity(quantity, precision=item.precision, uom=item.uom)
 
     def move(quantity: Decimal, **tracked: Any) -> MovementInput:
@@ -84,6 +90,8 @@ def _movements(
             ref_type=ref_type,
             ref_id=ref_id,
             reason="receipt",
+            unit_cost=unit_cost,
+            cost_currency=None if unit_cost is None else currency,
             **tracked,
         )
 
@@ -193,6 +201,8 @@ def receive(
                 ref_type="PO",
                 ref_id=number,
                 line=n,
+                unit_cost=from_micro(pol.unit_price),
+                currency=po.currency,
             )
             moves += made
             entries.append((entry, pol, to, len(made)))
@@ -303,7 +313,9 @@ def receive_without_order(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        supplier_id = supplier_row(uow, actor, supplier).id if supplier is not None else None
+        found = supplier_row(uow, actor, supplier) if supplier is not None else None
+        supplier_id = found.id if found is not None else None
+        currency = found.currency if found is not None else None
         refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in lines])
         moves: list[MovementInput] = []
         targets = []
@@ -324,6 +336,8 @@ def receive_without_order(
                 ref_type="receipt",
                 ref_id=reference,
                 line=n,
+                unit_cost=line.unit_cost,
+                currency=currency,
             )
             targets.append((line, item, loc))
         key = f"receipt:{idempotency_key}" if idempotency_key else None

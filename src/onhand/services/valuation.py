@@ -165,7 +165,7 @@ def value_items(uow: UnitOfWork, org_id: int, item_ids: list[int]) -> int:
     by_item: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         by_item[r.item_id].append(r)
-    books = _load_books(uow, org_id, costing, list(by_item))
+    books = load_books(uow, org_id, costing, list(by_item))
     bases = _bases(uow, org_id, rows)
     now = utcnow()
     entries: list[dict[str, Any]] = []
@@ -186,6 +186,30 @@ def value_items(uow: UnitOfWork, org_id: int, item_ids: list[int]) -> int:
     return len(rows)
 
 
+def lock_items(uow: UnitOfWork, org_id: int, item_ids: list[int]) -> None:
+    """Hold the items' valuation against postings: their chain heads, which every posting locks
+    (PostgreSQL; SQLite writers are serialised already)."""
+    locking.lock_chain_heads(uow.conn, org_id, item_ids, GENESIS)
+
+
+def restate_items(uow: UnitOfWork, org_id: int, item_ids: list[int], now: datetime) -> int:
+    """After an item's method or standard cost changed: each of its positions takes the value
+    the rule now in force gives (revaluation entries for the differences). The caller holds the
+    Returns how many entries were made."""
+    if not item_ids:
+        return 0
+    lock_items(uow, org_id, item_ids)
+    value_items(uow, org_id, item_ids)
+    books = load_books(uow, org_id, load_costing(uow, org_id), item_ids)
+    rows = []
+    for item_id, book in books.items():
+        made = book.revalue(book.method, book.standard_cost, now)
+        rows.extend(entry_row(item_id, e, now) for e in made)
+    save_books(uow, org_id, books)
+    store.insert_entries(uow.conn, org_id, rows)
+    return len(rows)
+
+
 def catch_up(db: Database, org_id: int) -> int:
     """Value whatever movements of the organisation are not valued yet (after an upgrade);
     cheap when there are none. Returns how many were valued."""
@@ -196,7 +220,7 @@ def catch_up(db: Database, org_id: int) -> int:
         ids = list(part)
 
         def work(uow: UnitOfWork, ids: list[int] = ids) -> int:
-            locking.lock_chain_heads(uow.conn, org_id, ids, GENESIS)
+            lock_items(uow, org_id, ids)
             return value_items(uow, org_id, ids)
 
         done += db.write(work)
@@ -248,9 +272,10 @@ def _bases(uow: UnitOfWork, org_id: int, rows: list[Any]) -> dict[tuple[Any, ...
     return bases
 
 
-def _load_books(
+def load_books(
     uow: UnitOfWork, org_id: int, costing: Costing, item_ids: list[int]
 ) -> dict[int, ItemValuation]:
+    """The items' valuation as stored: positions and open layers, under today's rules."""
     conn = uow.conn
     infos = store.item_costing(conn, org_id, item_ids)
     positions: dict[int, dict[int, Position]] = defaultdict(dict)

@@ -99,6 +99,17 @@ def active_item_refs(conn: Connection, org_id: int, ids: Sequence[int]) -> list[
     return [_ref(r) for r in rows]
 
 
+def item_labels(conn: Connection, org_id: int, ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """(sku, name, category) of each item, by id."""
+    out: dict[int, Row[Any]] = {}
+    for part in chunks(list(ids)):
+        q = select(items.c.id, items.c.sku, items.c.name, items.c.category).where(
+            items.c.org_id == org_id, items.c.id.in_(list(part))
+        )
+        out.update((r.id, r) for r in conn.execute(q))
+    return out
+
+
 def insert_item(conn: Connection, values: dict[str, Any]) -> int:
     return conn.execute(insert(items).values(**values).returning(items.c.id)).scalar_one()
 

@@ -28,6 +28,8 @@ from onhand.store.tables import (
     cost_layers,
     exchange_rates,
     items,
+    landed_cost_lines,
+    landed_costs,
     locations,
     movement_costs,
     movements,
@@ -94,12 +96,23 @@ def item_costing(conn: Connection, org_id: int, item_ids: Sequence[int]) -> dict
     return out
 
 
-def items_in_categories(conn: Connection, org_id: int, categories: list[str] | None) -> list[int]:
-    """Items of these categories (None: every item)."""
-    q = select(items.c.id).where(items.c.org_id == org_id)
-    if categories is not None:
-        q = q.where(items.c.category.in_(categories))
-    return list(conn.execute(q).scalars())
+def items_in_categories(conn: Connection, org_id: int, categories: list[str]) -> list[int]:
+    q = select(items.c.id).where(items.c.org_id == org_id, items.c.category.in_(categories))
+    return list(conn.execute(q.order_by(items.c.id)).scalars())
+
+
+def items_outside_categories(conn: Connection, org_id: int, categories: list[str]) -> list[int]:
+    """Items in none of these categories (those without a category included)."""
+    q = select(items.c.id).where(
+        items.c.org_id == org_id,
+        or_(items.c.category.is_(None), items.c.category.not_in(categories)),
+    )
+    return list(conn.execute(q.order_by(items.c.id)).scalars())
+
+
+def has_entries(conn: Connection, org_id: int) -> bool:
+    q = select(valuation_entries.c.id).where(valuation_entries.c.org_id == org_id).limit(1)
+    return conn.execute(q).first() is not None
 
 
 # --- exchange rates -------------------------------------------------------------------------
@@ -130,6 +143,22 @@ def nearest_rate(conn: Connection, org_id: int, currency: str, day: date) -> str
         .order_by(exchange_rates.c.day)
         .limit(1)
     ).scalar()
+
+
+def currencies_without_rate(conn: Connection, org_id: int, own: str) -> list[str]:
+    """Currencies items are priced in that have no exchange rate at all."""
+    rated = select(exchange_rates.c.currency).where(exchange_rates.c.org_id == org_id)
+    q = (
+        select(items.c.currency)
+        .where(
+            items.c.org_id == org_id,
+            items.c.currency != own,
+            items.c.currency.not_in(rated),
+        )
+        .distinct()
+        .order_by(items.c.currency)
+    )
+    return list(conn.execute(q).scalars())
 
 
 def save_rates(
@@ -376,39 +405,128 @@ def save_valued_seq(conn: Connection, org_id: int, seqs: dict[int, int]) -> None
 
 
 def receipt_movements(conn: Connection, org_id: int, movement_ids: Sequence[int]) -> list[Row[Any]]:
-    """Arrivals from a supplier among these movements, with their value and item weight."""
+    """Arrivals from a supplier into stock among these movements, with their item's weight."""
     dst = locations.alias("dst")
     src = locations.alias("src")
+    out: list[Row[Any]] = []
+    for part in chunks(list(movement_ids)):
+        q = (
+            select(
+                movements.c.id,
+                movements.c.item_id,
+                movements.c.qty,
+                dst.c.kind.label("dst_kind"),
+                dst.c.id.label("dst_id"),
+                dst.c.warehouse_id.label("dst_wh"),
+                items.c.sku,
+                items.c.weight,
+            )
+            .join(src, src.c.id == movements.c.from_location_id)
+            .join(dst, dst.c.id == movements.c.to_location_id)
+            .join(items, items.c.id == movements.c.item_id)
+            .where(
+                movements.c.org_id == org_id,
+                movements.c.id.in_(list(part)),
+                src.c.kind == "supplier",
+                or_(dst.c.kind == "internal", dst.c.kind == "transit"),
+            )
+        )
+        out.extend(conn.execute(q))
+    return sorted(out, key=lambda r: r.id)
+
+
+def receipt_movement_ids_of_po(conn: Connection, org_id: int, number: str) -> list[int]:
+    src = locations.alias("src")
     q = (
-        select(
-            movements.c.id,
-            movements.c.item_id,
-            movements.c.qty,
-            movements.c.effective_at,
-            dst.c.kind.label("dst_kind"),
-            dst.c.id.label("dst_id"),
-            dst.c.warehouse_id.label("dst_wh"),
-            items.c.sku,
-            items.c.weight,
-            valuation_entries.c.value,
-        )
+        select(movements.c.id)
         .join(src, src.c.id == movements.c.from_location_id)
-        .join(dst, dst.c.id == movements.c.to_location_id)
-        .join(items, items.c.id == movements.c.item_id)
-        .outerjoin(
-            valuation_entries,
-            and_(
-                valuation_entries.c.org_id == movements.c.org_id,
-                valuation_entries.c.movement_id == movements.c.id,
-                valuation_entries.c.kind == "receipt",
-            ),
-        )
         .where(
             movements.c.org_id == org_id,
-            movements.c.id.in_(list(movement_ids)),
+            movements.c.ref_type == "PO",
+            movements.c.ref_id == number,
             src.c.kind == "supplier",
-            or_(dst.c.kind == "internal", dst.c.kind == "transit"),
         )
         .order_by(movements.c.id)
     )
+    return list(conn.execute(q).scalars())
+
+
+def arrival_values(conn: Connection, org_id: int, movement_ids: Sequence[int]) -> dict[int, int]:
+    """What each arrival cost: its given cost, else the value its receipt entry booked."""
+    out: dict[int, int] = {}
+    for part in chunks(list(movement_ids)):
+        rows = conn.execute(
+            select(
+                valuation_entries.c.movement_id,
+                func.coalesce(movement_costs.c.value, valuation_entries.c.value),
+            )
+            .outerjoin(
+                movement_costs, movement_costs.c.movement_id == valuation_entries.c.movement_id
+            )
+            .where(
+                valuation_entries.c.org_id == org_id,
+                valuation_entries.c.movement_id.in_(list(part)),
+                valuation_entries.c.kind == "receipt",
+            )
+        )
+        out.update((r[0], int(r[1])) for r in rows)
+    return out
+
+
+# --- landed costs ---------------------------------------------------------------------------
+
+
+def insert_landed_cost(conn: Connection, values: dict[str, Any]) -> int:
+    return int(conn.execute(insert(landed_costs).values(**values)).inserted_primary_key[0])
+
+
+def insert_landed_cost_lines(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    for part in chunks(rows):
+        conn.execute(insert(landed_cost_lines), list(part))
+
+
+def landed_cost_by_id(conn: Connection, org_id: int, lc_id: int) -> Row[Any]:
+    q = select(landed_costs).where(landed_costs.c.org_id == org_id, landed_costs.c.id == lc_id)
+    return conn.execute(q).one()
+
+
+def landed_cost_by_number(conn: Connection, org_id: int, number: str) -> Row[Any] | None:
+    q = select(landed_costs).where(landed_costs.c.org_id == org_id, landed_costs.c.number == number)
+    return conn.execute(q).first()
+
+
+def list_landed_costs(conn: Connection, org_id: int, limit: int) -> list[Row[Any]]:
+    q = (
+        select(landed_costs)
+        .where(landed_costs.c.org_id == org_id)
+        .order_by(landed_costs.c.id.desc())
+        .limit(limit)
+    )
     return list(conn.execute(q))
+
+
+def landed_cost_lines_of(conn: Connection, org_id: int, lc_id: int) -> list[Row[Any]]:
+    q = (
+        select(landed_cost_lines.c.movement_id, landed_cost_lines.c.value, items.c.sku)
+        .join(items, items.c.id == landed_cost_lines.c.item_id)
+        .where(
+            landed_cost_lines.c.org_id == org_id,
+            landed_cost_lines.c.landed_cost_id == lc_id,
+        )
+        .order_by(landed_cost_lines.c.movement_id)
+    )
+    return list(conn.execute(q))
+
+
+def landed_cost_totals(conn: Connection, org_id: int, lc_id: int) -> tuple[int, int]:
+    """(to stock, expensed) of a landed cost's entries."""
+    row = conn.execute(
+        select(
+            func.coalesce(func.sum(valuation_entries.c.value), 0),
+            func.coalesce(func.sum(valuation_entries.c.expense), 0),
+        ).where(
+            valuation_entries.c.org_id == org_id,
+            valuation_entries.c.landed_cost_id == lc_id,
+        )
+    ).one()
+    return int(row[0]), int(row[1])

@@ -75,6 +75,8 @@ def _line(m: PostingLine) -> postings.MovementInput:
         ref_type=m.ref_type,
         ref_id=m.ref_id,
         reason=m.reason,
+        unit_cost=m.unit_cost,
+        cost_currency=m.cost_currency,
     )
 
 

@@ -38,18 +38,6 @@ from onhand.store.tables.counting import (
 from onhand.store.tables.numbering import document_counters
 from onhand.store.tables.picking import discrepancies, pick_lists, pick_tasks, shipments
 from onhand.store.tables.planning import planning_lines, planning_runs, replenishment_policies
-from onhand.store.tables.valuation import (
-    category_methods,
-    cost_layers,
-    exchange_rates,
-    landed_cost_lines,
-    landed_costs,
-    movement_costs,
-    valuation_entries,
-    valuation_items,
-    valuation_positions,
-    valuation_settings,
-)
 from onhand.store.tables.purchasing import (
     purchase_order_lines,
     purchase_orders,
@@ -64,6 +52,18 @@ from onhand.store.tables.sales import (
     warehouse_settings,
 )
 from onhand.store.tables.transfers import transfer_lines, transfers
+from onhand.store.tables.valuation import (
+    category_methods,
+    cost_layers,
+    exchange_rates,
+    landed_cost_lines,
+    landed_costs,
+    movement_costs,
+    valuation_entries,
+    valuation_items,
+    valuation_positions,
+    valuation_settings,
+)
 from onhand.store.tables.warehousing import put_away_zones
 
 __all__ = [

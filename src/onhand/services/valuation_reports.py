@@ -1,0 +1,306 @@
+"""What the stock is worth and what it cost: inventory value (now or as of any time) by item,
+warehouse, category or location; the cost of goods sold by period; the age of the stock."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from onhand.domain.access import Actor, Permission
+from onhand.domain.errors import InvalidInput
+from onhand.domain.quantities import FACTOR, from_micro
+from onhand.domain.valuation import COGS_KINDS, Kind, share
+from onhand.services import valuation
+from onhand.services.common import not_found, utcnow
+from onhand.services.sales_orders import warehouse_row
+from onhand.store import catalog
+from onhand.store import valuation as vstore
+from onhand.store import valuation_reports as store
+from onhand.store.unit_of_work import Database, UnitOfWork
+
+VALUE_GROUPS = ("item", "warehouse", "category", "location")
+COGS_GROUPS = ("total", "item", "category", "warehouse")
+PERIODS = ("day", "week", "month")
+AGE_BUCKETS = (30, 90, 180)
+MAX_DAYS = 3700
+SHRINK_KINDS = frozenset({Kind.ADJUSTMENT, Kind.SCRAP})
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a report looks at: which scopes (None: all), items and category."""
+
+    scopes: list[int] | None
+    item_ids: list[int] | None
+    category: str | None
+    paths: dict[int, str]
+
+
+def _scope(
+    uow: UnitOfWork, actor: Actor, warehouse: str | None, sku: str | None, category: str | None
+) -> Scope:
+    paths = store.scope_paths(uow.conn, actor.org_id)
+    scopes: list[int] | None = None
+    if warehouse is not None:
+        scopes = [warehouse_row(uow, actor, warehouse).id]
+    elif actor.warehouse_ids:  # a restricted user: their warehouses, not transit
+        scopes = sorted(actor.warehouse_ids)
+    item_ids = None
+    if sku is not None:
+        item = catalog.item_by_sku(uow.conn, actor.org_id, sku)
+        if item is None:
+            raise not_found("SKU", sku)
+        item_ids = [item.id]
+    return Scope(scopes, item_ids, category, paths)
+
+
+def _money(micro: int) -> Decimal:
+    return from_micro(micro, 2)
+
+
+def _check_group(value: str, allowed: tuple[str, ...], field: str) -> None:
+    if value not in allowed:
+        raise InvalidInput(f"{field} must be one of {', '.join(allowed)}", code=f"invalid_{field}")
+
+
+def inventory_value(
+    db: Database,
+    actor: Actor,
+    *,
+    by: str = "item",
+    as_of: datetime | None = None,
+    warehouse: str | None = None,
+    sku: str | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """The value of the stock, now or as of ``as_of``, by item (and warehouse), warehouse,
+    category or location. A location's value is its share of its warehouse's value for the item
+    (quantity x the warehouse's unit value): valuation is kept per warehouse."""
+    actor.require(Permission.READ)
+    _check_group(by, VALUE_GROUPS, "by")
+    if as_of is not None and as_of.tzinfo is None:
+        raise InvalidInput("as_of needs a time zone", code="invalid_as_of")
+    valuation.catch_up(db, actor.org_id)
+    with db.reading() as uow:
+        s = _scope(uow, actor, warehouse, sku, category)
+        currency, _ = vstore.settings(uow.conn, actor.org_id)
+        kw = {"scopes": s.scopes, "item_ids": s.item_ids, "category": s.category}
+        rows = store.values(uow.conn, actor.org_id, as_of=as_of, **kw)
+        out = _by_location(uow, actor, rows, as_of, kw) if by == "location" else _grouped(rows, by)
+        warnings = _warnings(uow, actor.org_id, currency)
+    total = sum(r["value"] for r in out)
+    return {
+        "as_of": as_of or utcnow(),
+        "currency": currency,
+        "by": by,
+        "rows": out,
+        "total_value": total,
+        "warnings": warnings,
+    }
+
+
+def _grouped(rows: list[Any], by: str) -> list[dict[str, Any]]:
+    if by == "item":
+        return [
+            {
+                "sku": r.sku,
+                "name": r.name,
+                "category": r.category,
+                "warehouse": r.scope,
+                "quantity": from_micro(r.qty, r.precision),
+                "value": _money(r.value),
+                "unit_cost": _money(share(r.value, FACTOR, r.qty)) if r.qty > 0 else None,
+            }
+            for r in rows
+        ]
+    key = (lambda r: r.scope) if by == "warehouse" else (lambda r: r.category)
+    sums: dict[Any, int] = defaultdict(int)
+    skus: dict[Any, set[str]] = defaultdict(set)
+    for r in rows:
+        sums[key(r)] += r.value
+        skus[key(r)].add(r.sku)
+    return [
+        {by: k, "value": _money(v), "items": len(skus[k])}
+        for k, v in sorted(sums.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    ]
+
+
+def _by_location(
+    uow: UnitOfWork, actor: Actor, rows: list[Any], as_of: datetime | None, kw: dict[str, Any]
+) -> list[dict[str, Any]]:
+    positions = {(r.item_id, r.scope_id): r for r in rows}
+    out = []
+    for q in store.location_quantities(uow.conn, actor.org_id, as_of=as_of, **kw):
+        scope = q.warehouse_id if q.kind == "internal" else q.location_id
+        pos = positions.get((q.item_id, scope))
+        if pos is None:
+            continue
+        value = share(pos.value, q.qty, pos.qty) if pos.qty else 0
+        out.append(
+            {
+                "location": q.path,
+                "sku": pos.sku,
+                "quantity": from_micro(q.qty, pos.precision),
+                "value": _money(value),
+            }
+        )
+    return sorted(out, key=lambda r: (r["location"], r["sku"]))
+
+
+def _warnings(uow: UnitOfWork, org_id: int, currency: str) -> list[str]:
+    missing = vstore.currencies_without_rate(uow.conn, org_id, currency)
+    return [
+        f"items priced in {c} have no {c} exchange rate: their catalogue cost counts as 0 "
+        "where valuation falls back on it"
+        for c in missing
+    ]
+
+
+def _period_start(day: date, period: str) -> date:
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def cost_of_goods_sold(
+    db: Database,
+    actor: Actor,
+    *,
+    start: date,
+    end: date,
+    period: str = "month",
+    by: str = "total",
+    warehouse: str | None = None,
+    sku: str | None = None,
+    category: str | None = None,
+) -> dict[str, Any]:
+    """The cost of goods sold per period in [start, end] (days, UTC), with the shrinkage (count
+    losses and scrap, net of gains) and the purchase price variance beside it."""
+    actor.require(Permission.READ)
+    _check_group(period, PERIODS, "period")
+    _check_group(by, COGS_GROUPS, "by")
+    if end < start:
+        raise InvalidInput("end is before start", code="invalid_period")
+    if (end - start).days > MAX_DAYS:
+        raise InvalidInput(f"at most {MAX_DAYS} days at once", code="invalid_period")
+    valuation.catch_up(db, actor.org_id)
+    with db.reading() as uow:
+        s = _scope(uow, actor, warehouse, sku, category)
+        currency, _ = vstore.settings(uow.conn, actor.org_id)
+        rows = store.expenses_by_day(
+            uow.conn,
+            actor.org_id,
+            start=datetime.combine(start, time(), UTC),
+            end=datetime.combine(end + timedelta(days=1), time(), UTC),
+            scopes=s.scopes,
+            item_ids=s.item_ids,
+            category=s.category,
+        )
+        names = catalog.item_labels(uow.conn, actor.org_id, sorted({r.item_id for r in rows}))
+    sums: dict[tuple[date, Any], dict[str, int]] = defaultdict(
+        lambda: {"cogs": 0, "shrinkage": 0, "ppv": 0, "units": 0}
+    )
+    for r in rows:
+        day = r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day))
+        label = names[r.item_id]
+        key_of = {
+            "total": None,
+            "item": label.sku,
+            "category": label.category,
+            "warehouse": s.paths.get(r.scope_id),
+        }
+        bucket = sums[(_period_start(day, period), key_of[by])]
+        kind = Kind(r.kind)
+        if kind in COGS_KINDS:
+            bucket["cogs"] += int(r.expense)
+            bucket["units"] -= int(r.qty)
+        elif kind in SHRINK_KINDS:
+            bucket["shrinkage"] += int(r.expense)
+        elif kind is Kind.PPV:
+            bucket["ppv"] += int(r.expense)
+    out = []
+    for (start_day, key), v in sorted(sums.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        row: dict[str, Any] = {"period_start": start_day}
+        if by != "total":
+            row[by] = key
+        row |= {
+            "cost_of_goods_sold": _money(v["cogs"]),
+            "shrinkage": _money(v["shrinkage"]),
+            "purchase_price_variance": _money(v["ppv"]),
+        }
+        out.append(row)
+    return {
+        "currency": currency,
+        "start": start,
+        "end": end,
+        "period": period,
+        "by": by,
+        "rows": out,
+        "total": _money(sum(v["cogs"] for v in sums.values())),
+    }
+
+
+def aging(
+    db: Database,
+    actor: Actor,
+    *,
+    by: str = "warehouse",
+    warehouse: str | None = None,
+    sku: str | None = None,
+    category: str | None = None,
+    buckets: tuple[int, ...] = AGE_BUCKETS,
+) -> dict[str, Any]:
+    """The stock held now by days since it was received (0-30, 31-90, 91-180, over 180 by
+    default), from the open cost layers: each layer's quantity and its share of the book value.
+    Stock keeps its receipt date when moved between warehouses."""
+    actor.require(Permission.READ)
+    _check_group(by, ("total", "item", "category", "warehouse"), "by")
+    if not buckets or list(buckets) != sorted(set(buckets)) or buckets[0] < 1:
+        raise InvalidInput("buckets must be increasing whole days", code="invalid_buckets")
+    valuation.catch_up(db, actor.org_id)
+    now = utcnow()
+    labels = [*_bucket_labels(buckets)]
+    with db.reading() as uow:
+        s = _scope(uow, actor, warehouse, sku, category)
+        currency, _ = vstore.settings(uow.conn, actor.org_id)
+        rows = store.open_layers(
+            uow.conn, actor.org_id, scopes=s.scopes, item_ids=s.item_ids, category=s.category
+        )
+    layer_totals: dict[tuple[int, int], int] = defaultdict(int)
+    for r in rows:
+        layer_totals[(r.item_id, r.scope_id)] += r.value
+    sums: dict[Any, list[int]] = defaultdict(lambda: [0] * len(labels))
+    for r in rows:
+        age = (now - r.received_at).days
+        n = next((i for i, top in enumerate(buckets) if age <= top), len(buckets))
+        key = {"total": None, "item": r.sku, "category": r.category, "warehouse": r.scope}[by]
+        sums[key][n] += _layer_share(r, layer_totals[(r.item_id, r.scope_id)])
+    out = []
+    for key, values in sorted(sums.items(), key=lambda kv: str(kv[0])):
+        row: dict[str, Any] = {} if by == "total" else {by: key}
+        row["buckets"] = {label: _money(v) for label, v in zip(labels, values, strict=True)}
+        row["value"] = _money(sum(values))
+        out.append(row)
+    return {"as_of": now, "currency": currency, "by": by, "buckets": labels, "rows": out}
+
+
+def _layer_share(r: Any, layers_value: int) -> int:
+    """A layer's part of its position's book value: its own cost where the book is the layers'
+    (fifo, lifo), else its share by quantity (average, standard: every unit at the same cost)."""
+    if layers_value == r.position_value:
+        return int(r.value)
+    return share(r.position_value, r.qty, r.position_qty) if r.position_qty > 0 else 0
+
+
+def _bucket_labels(buckets: tuple[int, ...]) -> list[str]:
+    labels, low = [], 0
+    for top in buckets:
+        labels.append(f"{low}-{top}")
+        low = top + 1
+    labels.append(f"over {buckets[-1]}")
+    return labels
