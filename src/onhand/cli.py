@@ -24,6 +24,7 @@ from onhand import (  # noqa: F401
     cli_sales,
     cli_scanning,
     cli_simulation,
+    cli_valuation,
 )
 from onhand.cli_common import (
     app,
