@@ -67,6 +67,7 @@ ORG_TABLES = (
     "replenishment_policies",
     "planning_runs",
     "planning_lines",
+    "exception_acks",
 )
 
 

@@ -30,6 +30,9 @@ class Permission(StrEnum):
     MANAGE_COUNTS = "manage_counts"
     # Replenishment: policies, planning runs, accepting or rejecting their suggestions.
     MANAGE_PLANNING = "manage_planning"
+    # The exceptions list: acknowledging one hides it from everyone's list, so it is a
+    # supervisor's call (managers), apart from the master data a manager also keeps.
+    ACKNOWLEDGE_EXCEPTIONS = "acknowledge_exceptions"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -47,6 +50,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_SALES,
             Permission.MANAGE_COUNTS,
             Permission.MANAGE_PLANNING,
+            Permission.ACKNOWLEDGE_EXCEPTIONS,
         }
     ),
     Role.CLERK: frozenset(
