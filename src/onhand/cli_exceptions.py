@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from onhand.cli_common import EXIT, OrgOption, app, console, fail, handled, number_arg, org_session
 from onhand.domain.exception_rules import KINDS, Thresholds
@@ -93,20 +92,15 @@ def exceptions_cmd(
 
 
 def _show(found: list[dict[str, Any]]) -> None:
+    # Three lines per exception rather than a table: messages are sentences and a table's
+    # columns would wrap them word by word in a terminal.
     if not found:
         console.print("no exceptions")
         return
-    table = Table("severity", "kind", "role", "situation", "what to do", "key")
     for x in found:
-        mark = " (ack)" if x["acknowledged"] else ""
-        table.add_row(
-            x["severity"] + mark,
-            x["kind"],
-            x["role"],
-            escape(x["message"]),
-            escape(x["action"]),
-            escape(x["key"]),
-        )
-    console.print(table)
-
-
+        mark = " (acknowledged)" if x["acknowledged"] else ""
+        head = f"{x['severity'].upper()} {x['kind']} for {x['role']}{mark}  [{x['key']}]"
+        console.print(head, highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  {x['message']}", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"  do: {x['action']}", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"{len(found)} exception{'' if len(found) == 1 else 's'}", highlight=False)
