@@ -9,12 +9,15 @@ however long the test runs)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from onhand.domain.planning import whole_buckets
 from tests.e2e.conftest import Tenant, User, assert_problem
+from tests.e2e.test_api_planning import DAYS, _sales
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -406,3 +409,34 @@ def test_bad_acknowledgements_change_nothing(
     before = tower.fingerprint()
     assert_problem(tower.http.post("/exceptions/acknowledgements", json=body), status, code)
     assert tower.fingerprint() == before
+
+
+def test_a_reorder_point_from_the_newest_planning_run(tenant: Tenant) -> None:
+    """Without a min in its policy, an item's reorder point is its line in the warehouse's newest
+    finished run: 10 a day over a 7-day lead time is 70 (see test_api_planning.py)."""
+    http = tenant.http
+    tenant.location("WH1")
+    tenant.location("A", "WH1")
+    tenant.item("SMOOTH", unit_cost="2")
+    r = http.post("/suppliers", json={"code": "ACME", "name": "Acme", "lead_time_days": 7})
+    assert r.status_code == 201, r.text
+    terms = {"price": "2", "preferred": True, "pack_size": "100"}
+    assert http.put("/suppliers/ACME/items/SMOOTH", json=terms).status_code == 200
+    start, _ = whole_buckets(datetime.now(UTC).date(), "week", DAYS)
+    before = datetime.combine(start - timedelta(days=1), clock(8), tzinfo=UTC).isoformat()
+    opening = {"sku": "SMOOTH", "from": "@supplier", "to": "WH1/A", "quantity": "320",
+               "effective_at": before}  # fmt: skip
+    post(http, opening, *_sales("SMOOTH", "10", start))  # 320 - 280 = 40 left
+    assert listed(http, kind="below_reorder_point") == []  # no policy, no run yet
+    r = http.post("/planning/runs", json={"warehouse": "WH1", "history_days": DAYS})
+    assert r.status_code == 201, r.text
+    run = r.json()["number"]
+    (low,) = listed(http, kind="below_reorder_point")
+    assert (low["sku"], low["document"], low["severity"]) == ("SMOOTH", run, "high")
+    assert (low["figures"]["reorder_point"], low["figures"]["position"]) == ("70", "40")
+    assert f"from planning run {run}" in low["message"]
+    # A policy's own min replaces the run's level: 40 is not below 40.
+    body = {"sku": "SMOOTH", "warehouse": "WH1", "kind": "min_max", "min_qty": "40",
+            "max_qty": "400"}  # fmt: skip
+    assert http.put("/planning/policies", json=body).status_code == 200
+    assert listed(http, kind="below_reorder_point") == []

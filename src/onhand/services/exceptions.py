@@ -9,19 +9,35 @@ it is listed again, with the earlier acknowledgement attached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from onhand.domain import exception_rules as rules
 from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput, NotFound
+from onhand.services import exception_doc_kinds as docs
+from onhand.services import exception_kinds as stock
 from onhand.services.common import audit, not_found, utcnow
-from onhand.services.exception_kinds import KINDS, Ctx, Exc
+from onhand.services.exception_kinds import Ctx, Exc
 from onhand.services.sales_orders import warehouse_row
 from onhand.store import catalog, exception_docs
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 MAX_LIMIT = 10_000
+KINDS: dict[str, Callable[[Ctx], list[Exc]]] = {
+    "negative_stock": stock.negative_stock,
+    "below_reorder_point": stock.below_reorder_point,
+    "stockout": stock.stockout,
+    "count_variance": docs.count_variance,
+    "lot_expiring": stock.lot_expiring,
+    "dead_stock": stock.dead_stock,
+    "excess_stock": stock.excess_stock,
+    "late_purchase_order": docs.late_purchase_order,
+    "reservation_cannot_ship": docs.reservation_cannot_ship,
+    "unusual_adjustment": docs.unusual_adjustment,
+}
+assert tuple(KINDS) == rules.KINDS
 MAX_NOTE = 2000
 
 
