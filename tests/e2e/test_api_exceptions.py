@@ -87,6 +87,7 @@ def tower(tenant: Tenant) -> Tenant:
     tenant.item("ADJ-OK", unit_cost="10")
     tenant.item("ADJ-SMALL", unit_cost="0.01")
     tenant.item("MILK", tracking="lot", unit_cost="1")
+    tenant.item("RES-LOT", tracking="lot", unit_cost="1")
 
     post(
         http,
@@ -118,6 +119,9 @@ def tower(tenant: Tenant) -> Tenant:
         # reservation_cannot_ship: RES lies in bin Q, put on hold once reserved.
         mv("RES", "@supplier", "WH1/Q", "10", 10),
         mv("RES-OK", "@supplier", "WH1/A", "10", 10),
+        # ... and RES-LOT has 4 in lot LR1, held once 5 are reserved, and 3 in LR2.
+        mv("RES-LOT", "@supplier", "WH1/A", "4", 10) | {"lot": "LR1"},
+        mv("RES-LOT", "@supplier", "WH1/A", "3", 10) | {"lot": "LR2"},
         # count_variance: 50 in bin C, counted 40 twice.
         mv("COUNT", "@supplier", "WH1/C", "50", 5),
         mv("COUNT-OK", "@supplier", "WH1/C", "20", 5),
@@ -138,6 +142,9 @@ def tower(tenant: Tenant) -> Tenant:
     order(http, "OUT", "4")  # nothing on hand: 4 backordered
     order(http, "RES", "6")
     order(http, "RES-OK", "6")
+    order(http, "RES-LOT", "5")
+    r = http.patch("/items/RES-LOT/lots/LR1", json={"on_hold": True})
+    assert r.status_code == 200, r.text
     (q,) = [x for x in http.get("/locations").json() if x["path"] == "WH1/Q"]
     assert http.patch(f"/locations/{q['id']}", json={"on_hold": True}).status_code == 200
 
@@ -192,6 +199,7 @@ def test_every_kind_fires_with_its_numbers_and_the_twins_do_not(tower: Tenant) -
         ("excess_stock", "EXCESS-MAX"),
         ("late_purchase_order", "LATE"),
         ("reservation_cannot_ship", "RES"),
+        ("reservation_cannot_ship", "RES-LOT"),
         ("unusual_adjustment", "ADJ"),
         ("unusual_adjustment", None),
     }
@@ -255,6 +263,10 @@ def test_every_kind_fires_with_its_numbers_and_the_twins_do_not(tower: Tenant) -
     assert (res["severity"], res["quantity"]) == ("critical", "6")
     assert res["figures"] == {"reserved": "6", "shippable": "0", "on_hand": "10",
         "held_location": "10", "held_lot": "0", "orders": "1"}  # fmt: skip
+    in_lot = got[("reservation_cannot_ship", "RES-LOT")]
+    assert (in_lot["severity"], in_lot["quantity"]) == ("high", "2")  # 5 reserved, 3 can ship
+    assert in_lot["figures"] == {"reserved": "5", "shippable": "3", "on_hand": "7",
+        "held_location": "0", "held_lot": "4", "orders": "1"}  # fmt: skip
 
     adj = got[("unusual_adjustment", "ADJ")]
     assert (adj["severity"], adj["role"], adj["quantity"]) == ("high", "manager", "101")
