@@ -205,7 +205,7 @@ def lot_expiring(c: Ctx) -> list[Exc]:
                 lot=r.lot,
                 quantity=qty,
                 figures={"expiry_date": r.expiry_date.isoformat(), "days_left": days},
-                fp=(qty, r.on_hold),
+                fp=(qty,),
             )
         )
     return out
