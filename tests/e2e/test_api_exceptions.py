@@ -8,6 +8,7 @@ however long the test runs)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
@@ -452,3 +453,20 @@ def test_a_reorder_point_from_the_newest_planning_run(tenant: Tenant) -> None:
             "max_qty": "400"}  # fmt: skip
     assert http.put("/planning/policies", json=body).status_code == 200
     assert listed(http, kind="below_reorder_point") == []
+
+
+def test_managers_acknowledging_the_same_exception_at_once_all_succeed(tower: Tenant) -> None:
+    (neg,) = listed(tower.http, kind="negative_stock", sku="NEG")
+    managers = [tower.user("manager") for _ in range(4)]
+
+    def ack(m: User) -> int:
+        body = {"key": neg["key"], "note": m.username}
+        return int(m.http.post("/exceptions/acknowledgements", json=body).status_code)
+
+    with ThreadPoolExecutor(len(managers)) as pool:
+        assert list(pool.map(ack, managers)) == [201] * len(managers)
+    assert tower.fingerprint()["exception_acks"] == 1
+    (shown,) = listed(tower.http, kind="negative_stock", sku="NEG", include_acknowledged=True)
+    # One of them, whole: the note and the user of the same request.
+    assert shown["acknowledgement"]["note"] == shown["acknowledgement"]["by"]
+    assert shown["acknowledgement"]["by"] in {m.username for m in managers}

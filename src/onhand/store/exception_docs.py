@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, and_, case, delete, false, func, literal
 
 from onhand.store.exception_sets import OPEN_PO, OPEN_SO, Scope, big, of_item, within
 from onhand.store.exceptions import named
+from onhand.store.locking import dialect_insert
 from onhand.store.sales import outside
 from onhand.store.tables import (
     balances,
@@ -282,10 +283,11 @@ def acks_of(conn: Connection, org_id: int, keys: Sequence[str]) -> dict[str, Row
 
 
 def save_ack(conn: Connection, values: dict[str, Any]) -> None:
-    """Replace the acknowledgement of a key (one per key)."""
-    e = exception_acks
-    conn.execute(delete(e).where(e.c.org_id == values["org_id"], e.c.key == values["key"]))
-    conn.execute(e.insert().values(values))
+    """Replace the acknowledgement of a key (one per key): one upsert, so that two people
+    acknowledging the same exception at once both succeed and the later one stays."""
+    changes = {k: v for k, v in values.items() if k not in ("org_id", "key")}
+    ins = dialect_insert(conn, exception_acks).values(values)
+    conn.execute(ins.on_conflict_do_update(index_elements=["org_id", "key"], set_=changes))
 
 
 def delete_ack(conn: Connection, org_id: int, key: str) -> bool:
