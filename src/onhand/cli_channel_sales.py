@@ -1,13 +1,11 @@
-"""`onhand channel-sales import` and `onhand exceptions`: a store's or web shop's sales from a
-CSV file, and the stock states to look into, as the organisation's first admin."""
+"""`onhand channel-sales import`: a store's or web shop's sales from a CSV file, as the
+organisation's first admin."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from onhand.cli_common import (
     EXIT,
@@ -20,7 +18,7 @@ from onhand.cli_common import (
     handled,
     read_input,
 )
-from onhand.services import channel_csv, exceptions, operators
+from onhand.services import channel_csv, operators
 from onhand.services.csv_read import ImportRejected
 
 channel_app = typer.Typer(
@@ -64,38 +62,3 @@ def _summary(done: dict[str, Any]) -> str:
 
 def _lines(n: int) -> str:
     return f"{n} line{'' if n == 1 else 's'}"
-
-
-@app.command("exceptions")
-def exceptions_cmd(
-    kind: Annotated[
-        str | None, typer.Option(help="Only this kind: negative_stock (default: every kind)")
-    ] = None,
-    org: OrgOption = None,
-) -> None:
-    """Stock states to look into: balances below zero in internal locations, with when the last
-    movement touched each (the longest-standing first)."""
-    db = database()
-    with handled():
-        actor = operators.org_actor(db, org)
-        found = exceptions.list_exceptions(db, actor, kind=kind)
-    if not found:
-        console.print("no exceptions")
-        return
-    # Lot and serial columns only when some balance has one: the table fits a terminal.
-    lots = any(x["lot"] for x in found)
-    serials = any(x["serial"] for x in found)
-    table = Table("kind", "sku", "location")
-    for shown, name in ((lots, "lot"), (serials, "serial")):
-        if shown:
-            table.add_column(name)
-    table.add_column("quantity", justify="right")
-    table.add_column("last movement (UTC)", no_wrap=True)
-    for x in found:
-        last = x["last_movement_at"]
-        cells = [x["kind"], escape(x["sku"]), escape(x["location"])]
-        cells += [escape(x["lot"] or "")] if lots else []
-        cells += [escape(x["serial"] or "")] if serials else []
-        cells += [str(x["quantity"]), last.strftime("%Y-%m-%d %H:%M") if last else ""]
-        table.add_row(*cells)
-    console.print(table)

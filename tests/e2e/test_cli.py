@@ -365,9 +365,28 @@ def test_channel_sales_and_exceptions_from_the_command_line(tmp_path: Path) -> N
     neg = "external_id,kind,sku,quantity,at\nn-1,sale,BOLT,2,2026-01-06T08:00:00Z\n"
     assert "1 line posted from STORES/S13" in ok(sales("neg.csv", neg, "STORES/S13"))
     listed = ok(run("exceptions", "--kind", "negative_stock"))
-    assert re.search(
-        r"negative_stock\s+│\s+BOLT\s+│\s+STORES/S13\s+│\s+-2\s+│\s+2026-01-06 08:00", listed
-    ), listed
+    key = re.search(
+        r"^HIGH negative_stock for clerk  \[(negative_stock:item=\d+:\S+)\]$", listed, re.M
+    )
+    assert key, listed
+    assert "  BOLT stands at -2 at STORES/S13 since 2026-01-06T08:00:00+00:00\n" in listed
+    assert "  do: Count the location" in listed
+    assert listed.rstrip().endswith("1 exception")
+    assert "no exceptions" in ok(
+        run("exceptions", "--kind", "negative_stock", "--severity", "critical")
+    )
+    acked = ok(run("exceptions", "--ack", key[1], "--note", "till fixed"))
+    assert f"acknowledged {key[1]}: BOLT stands at -2" in acked
+    assert "no exceptions" in ok(run("exceptions", "--kind", "negative_stock"))
+    assert "(acknowledged)" in ok(run("exceptions", "--kind", "negative_stock", "--all"))
+    assert "no longer acknowledged" in ok(run("exceptions", "--unack", key[1]))
+    again = run("exceptions", "--unack", key[1])
+    assert again.returncode == 3, again.stderr
+    assert "is not acknowledged" in again.stderr
+    assert "1 exception" in ok(run("exceptions", "--kind", "negative_stock"))
+    bad = run("exceptions", "--severity", "urgent")
+    assert bad.returncode == 2, bad.stderr
+    assert "severity must be one of critical" in bad.stderr
     ok(run("verify"))
 
 

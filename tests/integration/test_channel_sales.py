@@ -268,16 +268,16 @@ def test_a_store_that_does_not_allow_negative_stock_refuses_selling_more_than_it
 def test_a_store_allowing_negative_stock_sells_below_zero_and_each_balance_is_an_exception(
     w: World,
 ) -> None:
-    assert exceptions.list_exceptions(w.db, w.actor) == []
+    negative = exceptions.Filters(kinds=("negative_stock",))
+    assert exceptions.list_exceptions(w.db, w.actor, negative) == []
     earlier = AT - timedelta(days=2)
     ingest(w, sale("a", quantity="3", at=earlier), store="STORES/S13")
     ingest(w, sale("b", sku="MILK", quantity="0.5", lot="L9", at=AT), store="STORES/S13")
 
-    found = exceptions.list_exceptions(w.db, w.actor, kind="negative_stock")
+    found = exceptions.list_exceptions(w.db, w.actor, negative)
 
     assert [
-        (x["kind"], x["sku"], x["location"], x["lot"], x["quantity"], x["last_movement_at"])
-        for x in found
+        (x["kind"], x["sku"], x["location"], x["lot"], x["quantity"], x["since"]) for x in found
     ] == [
         ("negative_stock", "BOLT", "STORES/S13", None, D(-3), earlier),
         ("negative_stock", "MILK", "STORES/S13", "L9", D("-0.5"), AT),
@@ -285,7 +285,7 @@ def test_a_store_allowing_negative_stock_sells_below_zero_and_each_balance_is_an
     assert f"BOLT stands at -3 at STORES/S13 since {earlier.isoformat()}" in found[0]["message"]
     # A refund that brings the balance back to zero clears the exception.
     ingest(w, refund("c", quantity="3"), store="STORES/S13")
-    assert [x["sku"] for x in exceptions.list_exceptions(w.db, w.actor)] == ["MILK"]
+    assert [x["sku"] for x in exceptions.list_exceptions(w.db, w.actor, negative)] == ["MILK"]
     assert verify.verify(w.db).ok
 
 
@@ -293,16 +293,19 @@ def test_the_exceptions_list_respects_warehouses_and_refuses_an_unknown_kind(w: 
     locations.create_location(w.db, w.actor, code="NEG", parent="WH2", allow_negative=True)
     post(w, mv("BOLT", "WH2/NEG", "@customer", 2))
     ingest(w, sale("a"), store="STORES/S13")
-    assert {x["location"] for x in exceptions.list_exceptions(w.db, w.actor)} == {
+    negative = exceptions.Filters(kinds=("negative_stock",))
+    assert {x["location"] for x in exceptions.list_exceptions(w.db, w.actor, negative)} == {
         "WH2/NEG",
         "STORES/S13",
     }
     restricted = user(w, "clerk", warehouses=["WH2"])
-    assert [x["location"] for x in exceptions.list_exceptions(w.db, restricted)] == ["WH2/NEG"]
+    assert [x["location"] for x in exceptions.list_exceptions(w.db, restricted, negative)] == [
+        "WH2/NEG"
+    ]
     with pytest.raises(InvalidInput) as err:
-        exceptions.list_exceptions(w.db, w.actor, kind="late_orders")
+        exceptions.list_exceptions(w.db, w.actor, exceptions.Filters(kinds=("late_orders",)))
     assert err.value.code == "invalid_kind"
-    assert len(exceptions.list_exceptions(w.db, w.actor, limit=1)) == 1
+    assert len(exceptions.list_exceptions(w.db, w.actor, negative, limit=1)) == 1
 
 
 # --- who may ------------------------------------------------------------------------------

@@ -1,17 +1,15 @@
-"""Request and response bodies of channel sales and of the exceptions list."""
+"""Request and response bodies of channel sales."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from onhand.api.schemas import PRINTABLE, Code, Exact, In, Moment, Path, Qty
+from onhand.api.schemas import PRINTABLE, Code, Exact, In, Moment, Path
 
 Channel = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
-ExceptionKind = Literal["negative_stock"]
 
 
 class ChannelLineCreate(In):
@@ -46,16 +44,3 @@ class ChannelSalesRead(BaseModel):
     posted: int
     duplicates: int
     lines: list[ChannelLineRead]
-
-
-class ExceptionRead(BaseModel):
-    kind: ExceptionKind
-    sku: str
-    location: str
-    lot: str | None
-    serial: str | None
-    quantity: Qty
-    last_movement_at: datetime | None = Field(
-        description="the latest movement into or out of it: it has stood at this quantity since"
-    )
-    message: str

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     MANAGE_PLANNING = "manage_planning"
     # Valuation: the organisation's currency and methods, exchange rates, landed costs.
     MANAGE_VALUATION = "manage_valuation"
+    # The exceptions list: acknowledging one hides it from everyone's list, so it is a
+    # supervisor's call (managers), apart from the master data a manager also keeps.
+    ACKNOWLEDGE_EXCEPTIONS = "acknowledge_exceptions"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -50,6 +53,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_COUNTS,
             Permission.MANAGE_PLANNING,
             Permission.MANAGE_VALUATION,
+            Permission.ACKNOWLEDGE_EXCEPTIONS,
         }
     ),
     Role.CLERK: frozenset(

@@ -4,6 +4,7 @@ Quantities and money are BIGINT micro-units (10**-6) so both databases are exact
 carries org_id so the schema can be distributed by organisation.
 """
 
+from onhand.store.tables.acks import exception_acks
 from onhand.store.tables.channels import channel_lines
 from onhand.store.tables.core import (
     UTCDateTime,
@@ -84,6 +85,7 @@ __all__ = [
     "created_columns",
     "discrepancies",
     "document_counters",
+    "exception_acks",
     "exchange_rates",
     "id_column",
     "item_barcodes",
