@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, text, update
 from onhand.domain.chain import MovementRecord, movement_hash
 from onhand.domain.errors import OnhandError
 from onhand.services import items, postings, verify
-from onhand.store.tables import balances, chain_heads, checkpoints, movements
+from onhand.store.tables import balances, chain_heads, checkpoints, movements, valuation_entries
 from onhand.store.unit_of_work import Database
 from tests.conftest import Org
 from tests.integration.ledger_helpers import World, build_world, mv, post
@@ -344,3 +344,27 @@ def test_a_tampered_ledger_still_refuses_bad_postings_cleanly(w: World) -> None:
     )
     with pytest.raises(OnhandError):
         post(w, mv("BOLT", "WH1/A/01", "@customer", 10_000))
+
+
+def test_an_edited_valuation_entry_is_reported_with_its_item_and_scope(
+    w: World, database_url: str
+) -> None:
+    assert verify.verify(w.db).ok
+    with w.db.reading() as uow:
+        item = _item_id(uow.conn, w.org_id, "BOLT")
+    tamper(
+        w,
+        lambda c: c.execute(
+            update(valuation_entries)
+            .where(
+                valuation_entries.c.org_id == w.org_id,
+                valuation_entries.c.item_id == item,
+                valuation_entries.c.kind == "issue",
+            )
+            .values(value=valuation_entries.c.value - 1_000_000)
+        ),
+    )
+    report = verify.verify(w.db)
+    assert [f.check for f in report.findings] == ["valuation"]
+    assert f"item {item} (organisation {w.org_id})" in report.findings[0].message
+    assert run_cli(database_url, "verify").returncode != 0

@@ -1,4 +1,5 @@
-"""`onhand verify`: conservation, balances = replay of the ledger, hash chains and checkpoints."""
+"""`onhand verify`: conservation, balances = replay of the ledger, valuation positions = their
+entries and the ledger's stock, hash chains and checkpoints."""
 
 from __future__ import annotations
 
@@ -53,6 +54,16 @@ def verify(
                     "replay",
                     f"the balance of {_what(r)} at {r.path} is {_qty(r.stored, r.precision)} "
                     f"but the ledger gives {_qty(r.ledger, r.precision)}",
+                )
+            )
+        for r in verification.valuation_mismatches(conn, org_id):
+            report.findings.append(
+                Finding(
+                    "valuation",
+                    f"item {r.item_id} (organisation {r.org_id}) in scope {r.scope_id}: the "
+                    f"valuation holds {from_micro(r.pq)} worth {from_micro(r.pv)}, its entries "
+                    f"sum to {from_micro(r.eq)} worth {from_micro(r.ev)}, and the ledger puts "
+                    f"{from_micro(r.lq)} there",
                 )
             )
         heads = verification.heads(conn, org_id)

@@ -21,6 +21,9 @@ from onhand.store.tables import (
     lots,
     movements,
     serials,
+    valuation_entries,
+    valuation_items,
+    valuation_positions,
 )
 
 
@@ -190,4 +193,62 @@ def movement_hashes(conn: Connection, ids: list[int]) -> dict[int, tuple[int, in
             movements.c.hash,
         ).where(movements.c.id.in_(part))
         out.update((r.id, (r.org_id, r.item_id, r.chain_seq, r.hash)) for r in conn.execute(q))
+    return out
+
+
+def valuation_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
+    """(org, item, scope, position qty and value, entry sums, ledger qty) where a valuation
+    position differs from the sum of its entries, or its quantity from the stock the ledger puts
+    in its scope; only items valued up to their last movement."""
+    e, p, m = valuation_entries.c, valuation_positions.c, movements.c
+    zero = literal(0)
+
+    def ledger(location: Any, qty: Any) -> Any:
+        loc = locations.alias()
+        return (
+            select(m.org_id, m.item_id, func.coalesce(loc.c.warehouse_id, loc.c.id), zero, zero,
+                   zero, zero, qty)
+            .join(loc, loc.c.id == location)
+            .where(loc.c.kind.in_(("internal", "transit")), *_org_filter(m.org_id, org_id))
+        )  # fmt: skip
+
+    parts = [
+        select(e.org_id, e.item_id, e.scope_id, e.qty.label("eq"), e.value.label("ev"),
+               zero.label("pq"), zero.label("pv"), zero.label("lq"))
+        .where(*_org_filter(e.org_id, org_id)),
+        select(p.org_id, p.item_id, p.scope_id, zero, zero, p.qty, p.value, zero)
+        .where(*_org_filter(p.org_id, org_id)),
+        ledger(m.to_location_id, m.qty),
+        ledger(m.from_location_id, zero - m.qty),
+    ]  # fmt: skip
+    u = union_all(*parts).subquery("u")
+    sums = {name: _split_sum(u.c[name]) for name in ("eq", "ev", "pq", "pv", "lq")}
+    valued = (
+        select(valuation_items.c.org_id, valuation_items.c.item_id)
+        .join(
+            chain_heads,
+            (chain_heads.c.org_id == valuation_items.c.org_id)
+            & (chain_heads.c.item_id == valuation_items.c.item_id),
+        )
+        .where(valuation_items.c.seq == chain_heads.c.seq)
+        .subquery("valued")
+    )
+    cols = [
+        s.label(f"{name}_{n}")
+        for name, pair in sums.items()
+        for n, s in zip("hl", pair, strict=True)
+    ]
+    q = (
+        select(u.c.org_id, u.c.item_id, u.c.scope_id, *cols)
+        .join(valued, (valued.c.org_id == u.c.org_id) & (valued.c.item_id == u.c.item_id))
+        .group_by(u.c.org_id, u.c.item_id, u.c.scope_id)
+    )
+    out = []
+    for r in conn.execute(q):
+        m = r._mapping
+        got = {n: int(m[f"{n}_h"] or 0) * SPLIT + int(m[f"{n}_l"] or 0) for n in sums}
+        if got["eq"] != got["pq"] or got["ev"] != got["pv"] or got["pq"] != got["lq"]:
+            out.append(
+                SimpleNamespace(org_id=r.org_id, item_id=r.item_id, scope_id=r.scope_id, **got)
+            )
     return out
