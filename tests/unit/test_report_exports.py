@@ -7,6 +7,7 @@ import csv
 import io
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -98,3 +99,18 @@ def test_the_api_and_the_command_line_start_without_matplotlib() -> None:
     code = "import sys, onhand.cli, onhand.app; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_many_groups_draw_as_the_largest_and_one_bar_of_the_others() -> None:
+    labels = [f"W{i}" for i in range(50)]
+    # W0..W49 worth 0..49 in one series and 1 each in another: the 19 largest are W31..W49.
+    chart = Chart(
+        "stacked", "t", labels, {"a": [Decimal(i) for i in range(50)], "b": [Decimal(1)] * 50}
+    )
+    lumped = report_charts._lumped(chart)
+    assert lumped.labels == [f"W{i}" for i in range(31, 50)] + ["31 others"]
+    assert lumped.series["a"][-1] == sum(range(31))
+    assert lumped.series["b"][-1] == 31
+    # Periods keep their order and number, however many.
+    days = replace(chart, ordered=True)
+    assert report_charts._lumped(days) is days

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from matplotlib.axes import Axes
@@ -24,6 +25,7 @@ DPI = 120
 MM_PER_IN = 25.4
 MAX_TICKS = 24  # category labels shown at most; more would overlap
 MAX_BARS = 150  # past this many points a Pareto chart draws an area, not bars
+MAX_GROUPS = 20  # past this many unordered labels, the smallest are drawn as one "others"
 MIN_SLOTS = 8  # fewer labels than this keep the width of this many bars: no page-wide bars
 COLOURS = ["#2f6690", "#3a7ca5", "#81c3d7", "#d9dcd6", "#f4a259", "#bc4b51", "#5b8e7d"]
 
@@ -46,7 +48,24 @@ def _category_axis(ax: Axes, labels: list[str]) -> None:
     )
 
 
+def _lumped(chart: Chart) -> Chart:
+    """The largest MAX_GROUPS - 1 labels (by their sum over the series), in their own order,
+    and the rest summed as one "others": thousands of bars would show nothing and take long."""
+    if chart.ordered or len(chart.labels) <= MAX_GROUPS:
+        return chart
+    size = [sum(v[i] for v in chart.series.values()) for i in range(len(chart.labels))]
+    keep = sorted(sorted(range(len(size)), key=lambda i: -size[i])[: MAX_GROUPS - 1])
+    rest = sorted(set(range(len(size))) - set(keep))
+    series = {
+        name: [v[i] for i in keep] + [sum((v[i] for i in rest), Decimal(0))]
+        for name, v in chart.series.items()
+    }
+    labels = [chart.labels[i] for i in keep] + [f"{len(rest)} others"]
+    return replace(chart, labels=labels, series=series)
+
+
 def _bars(ax: Axes, chart: Chart, stacked: bool) -> None:
+    chart = _lumped(chart)
     n, k = len(chart.labels), len(chart.series)
     x = list(range(n))
     bottom = [0.0] * n
@@ -54,7 +73,11 @@ def _bars(ax: Axes, chart: Chart, stacked: bool) -> None:
     for i, (name, values) in enumerate(chart.series.items()):
         ys = _floats(values)
         colour = COLOURS[i % len(COLOURS)]
-        if stacked:
+        if n > MAX_BARS:  # a long series in time: areas, as bars would be slivers
+            top = [b + y for b, y in zip(bottom, ys, strict=True)] if stacked else ys
+            ax.fill_between(x, bottom if stacked else 0, top, step="mid", color=colour, label=name)
+            bottom = top if stacked else bottom
+        elif stacked:
             ax.bar(x, ys, width, bottom=bottom, label=name, color=colour)
             bottom = [b + y for b, y in zip(bottom, ys, strict=True)]
         else:

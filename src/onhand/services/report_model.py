@@ -44,6 +44,7 @@ class Chart:
     unit: str = ""
     cutoffs: tuple[Decimal, ...] = ()
     whole: bool = False  # counts: whole numbers on the value axis
+    ordered: bool = False  # the labels' order means something (time): never regrouped
 
 
 @dataclass(slots=True)

@@ -15,8 +15,6 @@ from typing import Any
 
 import matplotlib
 from fpdf import FPDF
-from fpdf.enums import TableCellFillMode
-from fpdf.fonts import FontFace
 
 from onhand.services import report_charts
 from onhand.services.report_model import Report, text
@@ -26,6 +24,7 @@ FONT = "dejavu"
 CHART_H_MM = 72.0  # two charts fit under the heading of the first page
 MAX_PDF_ROWS = 5000  # a longer table is cut (with a note): the CSV has every row
 MIN_COL, MAX_COL, PAD_MM = 8.0, 70.0, 5.0  # column widths in mm
+ROW_MM = 4.0
 
 
 class _Document(FPDF):
@@ -86,30 +85,44 @@ def _widths(pdf: _Document, columns: list[str], cells: list[list[str]]) -> list[
     return [w * scale for w in want]
 
 
+def _fit(pdf: _Document, value: str, width: float) -> str:
+    """The text cut (with an ellipsis) to fit ``width``: a cell never spills into the next."""
+    if pdf.get_string_width(value) <= width:
+        return value
+    while value and pdf.get_string_width(value + "…") > width:
+        value = value[:-1]
+    return value + "…"
+
+
+def _header(pdf: _Document, columns: list[str], widths: list[float], align: list[str]) -> None:
+    pdf.set_font(FONT, "B", 7)
+    pdf.set_fill_color(225, 232, 240)
+    for c, w, a in zip(columns, widths, align, strict=True):
+        pdf.cell(w, ROW_MM + 1, _fit(pdf, c, w - 2), border="B", align=a, fill=True)
+    pdf.ln()
+    pdf.set_font(FONT, size=7)
+
+
 def _table(pdf: _Document, r: Report) -> None:
+    """Plain cells, one line a row, rather than fpdf2's table layout: thousands of rows take
+    a second, not half a minute. The header is drawn again at the top of each page."""
     rows = r.rows[:MAX_PDF_ROWS]
     cells = [[text(row.get(c)) for c in r.columns] for row in rows]
     numeric = [any(isinstance(row.get(c), Decimal | int) for row in rows[:50]) for c in r.columns]
-    if pdf.get_y() + 20 > pdf.page_break_trigger:
-        pdf.add_page()
-    pdf.set_font(FONT, size=7)
-    heading = FontFace(emphasis="BOLD", fill_color=(225, 232, 240))
+    align = ["R" if n else "L" for n in numeric]
     widths = _widths(pdf, r.columns, cells)
-    with pdf.table(
-        width=sum(widths),
-        col_widths=widths,
-        align="LEFT",
-        borders_layout="HORIZONTAL_LINES",
-        headings_style=heading,
-        line_height=4,
-        cell_fill_color=(246, 246, 246),
-        cell_fill_mode=TableCellFillMode.ROWS,
-        text_align=tuple("RIGHT" if n else "LEFT" for n in numeric),
-        repeat_headings=1,
-    ) as table:
-        table.row(r.columns)
-        for row in cells:
-            table.row(row)
+    if pdf.get_y() + 4 * ROW_MM > pdf.page_break_trigger:
+        pdf.add_page()
+    _header(pdf, r.columns, widths, align)
+    pdf.set_fill_color(246, 246, 246)
+    for n, row in enumerate(cells):
+        if pdf.get_y() + ROW_MM > pdf.page_break_trigger:
+            pdf.add_page()
+            _header(pdf, r.columns, widths, align)
+            pdf.set_fill_color(246, 246, 246)
+        for value, w, a in zip(row, widths, align, strict=True):
+            pdf.cell(w, ROW_MM, _fit(pdf, value, w - 2), align=a, fill=n % 2 == 1)
+        pdf.ln()
     if not rows:
         pdf.cell(0, 5, "(no rows)", new_x="LMARGIN", new_y="NEXT")
 

@@ -184,6 +184,7 @@ def _cogs(db: Database, actor: Actor, p: ReportParams) -> Report:
         [d.isoformat() for d in sorted(per_period)],
         {"cost of goods sold": [per_period[d] for d in sorted(per_period)]},
         unit=currency,
+        ordered=True,
     )
     shrinkage = sum((r["shrinkage"] for r in rows), Decimal(0))
     ppv = sum((r["purchase_price_variance"] for r in rows), Decimal(0))
