@@ -27,7 +27,8 @@ MAX_TICKS = 24  # category labels shown at most; more would overlap
 MAX_BARS = 150  # past this many points a Pareto chart draws an area, not bars
 MAX_GROUPS = 20  # past this many unordered labels, the smallest are drawn as one "others"
 MIN_SLOTS = 8  # fewer labels than this keep the width of this many bars: no page-wide bars
-COLOURS = ["#2f6690", "#3a7ca5", "#81c3d7", "#d9dcd6", "#f4a259", "#bc4b51", "#5b8e7d"]
+# Neighbouring series contrast: a stack of two never looks like one bar.
+COLOURS = ["#2f6690", "#f4a259", "#81c3d7", "#bc4b51", "#5b8e7d", "#3a7ca5", "#d9dcd6"]
 
 
 def _floats(values: Sequence[Decimal]) -> list[float]:
@@ -104,17 +105,17 @@ def _pareto(ax: Axes, chart: Chart) -> None:
     n = len(values)
     x = list(range(n))
     if n <= MAX_BARS:
-        ax.bar(x, values, 0.8, color=COLOURS[1], label=names[0])
+        ax.bar(x, values, 0.8, color=COLOURS[0], label=names[0])
         pad = max(0.0, (MIN_SLOTS - n) / 2)
         ax.set_xlim(-0.5 - pad, n - 0.5 + pad)
     else:
-        ax.fill_between(x, values, step="mid", color=COLOURS[1], label=names[0])
+        ax.fill_between(x, values, step="mid", color=COLOURS[0], label=names[0])
     _category_axis(ax, chart.labels)
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     if chart.unit:
         ax.set_ylabel(chart.unit)
     share = ax.twinx()
-    share.plot(x, cumulative, color=COLOURS[5], linewidth=1.8, label=names[1])
+    share.plot(x, cumulative, color=COLOURS[3], linewidth=1.8, label=names[1])
     share.set_ylim(0, 105)
     share.yaxis.set_major_formatter(PercentFormatter(100))
     for cut, label in zip(chart.cutoffs, "AB", strict=False):

@@ -291,6 +291,8 @@ def _abc(db: Database, actor: Actor, p: ReportParams) -> Report:
 # --- exceptions ------------------------------------------------------------------------------
 
 EXCEPTION_COLUMNS = ["kind", "severity", "sku", "location", "message"]
+# The worst at the bottom of each stack; severities not listed here follow, by name.
+SEVERITY_ORDER = {"critical": 0, "high": 1, "error": 1, "medium": 2, "warning": 2, "low": 3}
 
 
 def _exceptions(db: Database, actor: Actor, p: ReportParams) -> Report:
@@ -298,7 +300,10 @@ def _exceptions(db: Database, actor: Actor, p: ReportParams) -> Report:
     # Only these fields, each where present: the list of kinds grows and each has its own.
     rows = [{c: x.get(c) for c in EXCEPTION_COLUMNS} for x in found]
     kinds = sorted({str(r["kind"]) for r in rows})
-    severities = sorted({str(r["severity"] or "unrated") for r in rows})
+    severities = sorted(
+        {str(r["severity"] or "unrated") for r in rows},
+        key=lambda s: (SEVERITY_ORDER.get(s, len(SEVERITY_ORDER)), s),
+    )
     chart = Chart(
         "stacked",
         "Exceptions by kind and severity",
