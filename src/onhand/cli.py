@@ -22,6 +22,7 @@ from onhand import (  # noqa: F401
     cli_moves,
     cli_planning,
     cli_purchasing,
+    cli_reports,
     cli_sales,
     cli_scanning,
     cli_simulation,

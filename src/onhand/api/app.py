@@ -23,6 +23,7 @@ from onhand.api.routes import (
     planning_simulation,
     purchasing,
     put_away,
+    reports,
     sales,
     scanning,
     stock,
@@ -70,6 +71,7 @@ def create_api(
         planning,
         planning_simulation,
         valuation,
+        reports,
         exceptions,
         admin,
     ):
