@@ -67,7 +67,7 @@ def test_reports_are_written_as_csv_and_pdf_files(tmp_path: Path) -> None:
     # Without --out, the file takes the report's own name in the current folder.
     ok(onhand(*db, "report", "exceptions", cwd=tmp_path))
     (made,) = tmp_path.glob("exceptions-*.csv")
-    assert made.read_text().splitlines() == ["kind,severity,sku,location,message"]
+    assert made.read_text().splitlines() == ["kind,severity,role,sku,location,message,action"]
 
 
 def test_bad_report_requests_exit_non_zero_with_a_sentence(tmp_path: Path) -> None:

@@ -290,13 +290,14 @@ def _abc(db: Database, actor: Actor, p: ReportParams) -> Report:
 
 # --- exceptions ------------------------------------------------------------------------------
 
-EXCEPTION_COLUMNS = ["kind", "severity", "sku", "location", "message"]
+EXCEPTION_COLUMNS = ["kind", "severity", "role", "sku", "location", "message", "action"]
 # The worst at the bottom of each stack; severities not listed here follow, by name.
 SEVERITY_ORDER = {"critical": 0, "high": 1, "error": 1, "medium": 2, "warning": 2, "low": 3}
 
 
 def _exceptions(db: Database, actor: Actor, p: ReportParams) -> Report:
-    found = exceptions.list_exceptions(db, actor, kind=p.kind, limit=exceptions.MAX_LIMIT)
+    wanted = exceptions.Filters(kinds=(p.kind,) if p.kind else ())
+    found = exceptions.list_exceptions(db, actor, wanted, limit=exceptions.MAX_LIMIT)
     # Only these fields, each where present: the list of kinds grows and each has its own.
     rows = [{c: x.get(c) for c in EXCEPTION_COLUMNS} for x in found]
     kinds = sorted({str(r["kind"]) for r in rows})
