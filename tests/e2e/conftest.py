@@ -77,6 +77,7 @@ ORG_TABLES = (
     "landed_costs",
     "landed_cost_lines",
     "valuation_entries",
+    "kpi_settings",
 )
 
 

@@ -15,6 +15,7 @@ from onhand.api.routes import (
     demand,
     exceptions,
     items,
+    kpis,
     labels,
     locations,
     movements,
@@ -70,6 +71,7 @@ def create_api(
         planning,
         planning_simulation,
         valuation,
+        kpis,
         exceptions,
         admin,
     ):

@@ -1,0 +1,328 @@
+"""Reads for the KPIs, as set operations: one GROUP BY pass over the valuation entries of the
+period (per item, scope and day, then per item and scope, with the running stock level by a
+window function), one over the order lines due in the period, one over the period's issues to
+sales orders (for the revenue), and the small settings and policy tables.
+
+Days are whole UTC days numbered from 1970-01-01 (``day_number``) so both databases subtract
+them as integers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Integer, Row, and_, case, cast, func, literal, select
+
+from onhand.domain.valuation import COGS_KINDS, Kind
+from onhand.store.locking import dialect_insert
+from onhand.store.tables import (
+    items,
+    kpi_settings,
+    locations,
+    movements,
+    replenishment_policies,
+    sales_order_lines,
+    sales_orders,
+    valuation_entries,
+    valuation_positions,
+)
+from onhand.store.valuation_reports import day_of
+
+EPOCH = date(1970, 1, 1)
+SOLD_KINDS = (Kind.ISSUE.value, Kind.CUSTOMER_RETURN.value)
+OUT_KINDS = (Kind.ISSUE.value, Kind.TRANSFER_OUT.value)
+
+
+def day_index(day: date) -> int:
+    """The number of a UTC day, as ``day_number`` computes it in the database."""
+    return (day - EPOCH).days
+
+
+def day_number(conn: Connection, column: Any) -> Any:
+    """The UTC day of a stored time as an integer (days since 1970-01-01)."""
+    if conn.dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", column) / 86400), Integer)
+    return cast(func.julianday(func.date(column)) - 2440587.5, Integer)
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def _in(col: Any, values: Collection[int] | None) -> Any:
+    return literal(True) if values is None else col.in_(list(values))
+
+
+def ledger(
+    conn: Connection,
+    org_id: int,
+    *,
+    start: date,
+    end: date,
+    dead_from: date,
+    scopes: Collection[int] | None,
+    item_ids: Collection[int] | None,
+    category: str | None,
+) -> list[Row[Any]]:
+    """Per item and scope (warehouse or transit) holding stock now or moving since
+    min(start, dead_from): the position now, the quantity and value at the start, the period's
+    net value weighted by the days it was held, cost of goods sold, units sold, received,
+    transferred in and sent out, units sent out since ``dead_from``, the quantity held before
+    ``dead_from``, and the days in [start, end] that ended with nothing in stock (warehouses).
+
+    One pass over the valuation entries from min(start, dead_from) on (index org_id, at)."""
+    e = valuation_entries.c
+    s, t, cut = day_index(start), day_index(end), day_index(dead_from)
+    lo = min(start, dead_from)
+    d = day_number(conn, e.at)
+
+    def of(kinds: Collection[str], col: Any) -> Any:
+        return func.sum(case((e.kind.in_(list(kinds)), col), else_=0))
+
+    daily = (
+        select(
+            e.item_id,
+            e.scope_id,
+            d.label("d"),
+            func.sum(e.qty).label("dq"),
+            func.sum(e.value).label("dv"),
+            of([k.value for k in COGS_KINDS], e.expense).label("cogs"),
+            of(SOLD_KINDS, e.qty).label("sold"),
+            of([Kind.RECEIPT.value], e.qty).label("received"),
+            of([Kind.TRANSFER_IN.value], e.qty).label("tin"),
+            of(OUT_KINDS, e.qty).label("outq"),
+        )
+        .where(
+            e.org_id == org_id,
+            e.at >= midnight(lo),
+            _in(e.scope_id, scopes),
+            _in(e.item_id, item_ids),
+        )
+        .group_by(e.item_id, e.scope_id, d)
+        .cte("daily")
+    )
+    dc = daily.c
+    in_period = and_(dc.d >= s, dc.d <= t)
+
+    def when(cond: Any, col: Any) -> Any:
+        return func.coalesce(func.sum(case((cond, col), else_=0)), 0)
+
+    agg = (
+        select(
+            dc.item_id,
+            dc.scope_id,
+            when(dc.d >= s, dc.dq).label("post_q"),
+            when(dc.d >= s, dc.dv).label("post_v"),
+            when(dc.d > t, dc.dq).label("after_q"),
+            when(dc.d > t, dc.dv).label("after_v"),
+            when(dc.d >= cut, dc.dq).label("since_cut_q"),
+            when(in_period, dc.dv * (t - dc.d + 1)).label("weighted_v"),
+            when(in_period, dc.cogs).label("cogs"),
+            when(in_period, dc.sold).label("sold"),
+            when(in_period, dc.received).label("received"),
+            when(in_period, dc.tin).label("tin"),
+            when(in_period, dc.outq).label("outq"),
+            when(and_(dc.d >= cut, dc.d <= t), dc.outq).label("recent_outq"),
+        )
+        .group_by(dc.item_id, dc.scope_id)
+        .cte("agg")
+    )
+    p, a = valuation_positions.c, agg.c
+    pairs = (
+        select(
+            p.item_id,
+            p.scope_id,
+            p.qty,
+            p.value,
+            (p.qty - func.coalesce(a.post_q, 0)).label("open_q"),
+            (p.value - func.coalesce(a.post_v, 0)).label("open_v"),
+            (p.qty - func.coalesce(a.after_q, 0)).label("close_q"),
+            (p.value - func.coalesce(a.after_v, 0)).label("close_v"),
+            (p.qty - func.coalesce(a.since_cut_q, 0)).label("cut_q"),
+            func.coalesce(a.weighted_v, 0).label("weighted_v"),
+            func.coalesce(a.cogs, 0).label("cogs"),
+            (literal(0) - func.coalesce(a.sold, 0)).label("sold"),
+            func.coalesce(a.received, 0).label("received"),
+            func.coalesce(a.tin, 0).label("tin"),
+            (literal(0) - func.coalesce(a.outq, 0)).label("outbound"),
+            (literal(0) - func.coalesce(a.recent_outq, 0)).label("recent_out"),
+        )
+        .select_from(valuation_positions)
+        .outerjoin(agg, (a.item_id == p.item_id) & (a.scope_id == p.scope_id))
+        .join(items, items.c.id == p.item_id)
+        .where(p.org_id == org_id, _in(p.scope_id, scopes), _in(p.item_id, item_ids))
+    )
+    if category is not None:
+        pairs = pairs.where(items.c.category == category)
+    pairs_cte = pairs.cte("pairs")
+    pc = pairs_cte.c
+    window = {"partition_by": (dc.item_id, dc.scope_id), "order_by": dc.d}
+    levels = (
+        select(
+            dc.item_id,
+            dc.scope_id,
+            dc.d,
+            (pc.open_q + func.sum(dc.dq).over(**window)).label("level"),
+            func.lead(dc.d, 1, t + 1).over(**window).label("next_d"),
+        )
+        .join(pairs_cte, (pc.item_id == dc.item_id) & (pc.scope_id == dc.scope_id))
+        .where(in_period)
+        .cte("levels")
+    )
+    lv = levels.c
+    outs = (
+        select(
+            lv.item_id,
+            lv.scope_id,
+            func.sum(case((lv.level <= 0, lv.next_d - lv.d), else_=0)).label("out_days"),
+            func.max(lv.level).label("max_level"),
+            func.min(lv.d).label("first_d"),
+        )
+        .group_by(lv.item_id, lv.scope_id)
+        .cte("outs")
+    )
+    o = outs.c
+    before_first = case(
+        (pc.open_q <= 0, func.coalesce(o.first_d, t + 1) - s),
+        else_=0,
+    )
+    q = (
+        select(
+            pairs_cte,
+            items.c.sku,
+            items.c.category,
+            items.c.precision,
+            locations.c.path.label("scope"),
+            locations.c.kind.label("scope_kind"),
+            (func.coalesce(o.out_days, 0) + before_first).label("stockout_days"),
+            case(
+                ((pc.open_q > 0) | (func.coalesce(o.max_level, 0) > 0), 1),
+                else_=0,
+            ).label("stocked"),
+        )
+        .select_from(pairs_cte)
+        .outerjoin(outs, (o.item_id == pc.item_id) & (o.scope_id == pc.scope_id))
+        .join(items, items.c.id == pc.item_id)
+        .join(locations, locations.c.id == pc.scope_id)
+    )
+    return list(conn.execute(q))
+
+
+def order_lines(
+    conn: Connection,
+    org_id: int,
+    *,
+    start: date,
+    end: date,
+    warehouses: Collection[int] | None,
+    item_ids: Collection[int] | None,
+    category: str | None,
+) -> list[Row[Any]]:
+    """Per item and warehouse, the sales order lines due in [start, end] (the line's requested
+    date, else the order's, else the day it was created) and not wholly cancelled: how many,
+    units ordered net of cancellations, shipped, lines shipped complete, and lines and units
+    neither reserved nor shipped (backordered)."""
+    sol, so = sales_order_lines.c, sales_orders.c
+    due = func.coalesce(sol.requested_date, so.requested_date, day_of(conn, so.created_at))
+    net = sol.qty_ordered - sol.qty_cancelled
+    back = net - sol.qty_reserved - sol.qty_shipped
+    q = (
+        select(
+            sol.item_id,
+            sol.warehouse_id,
+            func.count().label("lines"),
+            func.sum(net).label("units"),
+            func.sum(sol.qty_shipped).label("shipped"),
+            func.sum(case((sol.qty_shipped >= net, 1), else_=0)).label("complete"),
+            func.sum(case((back > 0, 1), else_=0)).label("back_lines"),
+            func.sum(case((back > 0, back), else_=0)).label("back_units"),
+        )
+        .join(sales_orders, so.id == sol.so_id)
+        .join(items, items.c.id == sol.item_id)
+        .where(
+            sol.org_id == org_id,
+            net > 0,
+            due >= start,
+            due <= end,
+            _in(sol.warehouse_id, warehouses),
+            _in(sol.item_id, item_ids),
+        )
+        .group_by(sol.item_id, sol.warehouse_id)
+    )
+    if category is not None:
+        q = q.where(items.c.category == category)
+    return list(conn.execute(q))
+
+
+def priced_issues(
+    conn: Connection,
+    org_id: int,
+    *,
+    start: date,
+    end: date,
+    scopes: Collection[int] | None,
+    item_ids: Collection[int] | None,
+    category: str | None,
+) -> list[Row[Any]]:
+    """Per item, scope and unit price: the quantity (negative) and cost of the period's issues
+    shipped against a sales order (movement ref SO), with the order's price for the item (its
+    lowest, where several lines of the order hold it; None: unpriced).
+
+    Scans the period's entries (index org_id, at), each joined to its movement by primary key."""
+    e, m, so, sol = valuation_entries.c, movements.c, sales_orders.c, sales_order_lines.c
+    price = (
+        select(sol.so_id, sol.item_id, func.min(sol.unit_price).label("price"))
+        .where(sol.org_id == org_id, sol.unit_price.is_not(None))
+        .group_by(sol.so_id, sol.item_id)
+        .subquery()
+    )
+    q = (
+        select(
+            e.item_id,
+            e.scope_id,
+            price.c.price,
+            func.sum(e.qty).label("qty"),
+            func.sum(e.expense).label("cost"),
+        )
+        .select_from(valuation_entries)
+        .join(movements, m.id == e.movement_id)
+        .join(sales_orders, (so.org_id == e.org_id) & (so.number == m.ref_id))
+        .outerjoin(price, (price.c.so_id == so.id) & (price.c.item_id == e.item_id))
+        .join(items, items.c.id == e.item_id)
+        .where(
+            e.org_id == org_id,
+            e.kind == Kind.ISSUE.value,
+            e.at >= midnight(start),
+            e.at < midnight(end + timedelta(days=1)),
+            m.ref_type == "SO",
+            _in(e.scope_id, scopes),
+            _in(e.item_id, item_ids),
+        )
+        .group_by(e.item_id, e.scope_id, price.c.price)
+    )
+    if category is not None:
+        q = q.where(items.c.category == category)
+    return list(conn.execute(q))
+
+
+def policy_max(conn: Connection, org_id: int) -> dict[tuple[int, int], int]:
+    """(item_id, warehouse_id) -> the maximum level of its replenishment policy, where set."""
+    rp = replenishment_policies.c
+    rows = conn.execute(
+        select(rp.item_id, rp.warehouse_id, rp.max_qty).where(
+            rp.org_id == org_id, rp.max_qty.is_not(None)
+        )
+    )
+    return {(r.item_id, r.warehouse_id): int(r.max_qty) for r in rows}
+
+
+def settings(conn: Connection, org_id: int) -> Row[Any] | None:
+    """The organisation's carrying-cost components (micro-percent), or None: the defaults."""
+    return conn.execute(select(kpi_settings).where(kpi_settings.c.org_id == org_id)).first()
+
+
+def save_settings(conn: Connection, org_id: int, values: dict[str, Any]) -> None:
+    stmt = dialect_insert(conn, kpi_settings).values(org_id=org_id, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["org_id"], set_=values))
