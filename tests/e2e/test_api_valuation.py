@@ -253,9 +253,7 @@ def test_bad_input_is_refused_with_its_code_and_changes_nothing(shop: Tenant) ->
     (receipt,) = post(shop, line("BOLT", "@supplier", "WH1/A", "10", 3, unit_cost="2"))
     (move,) = post(shop, line("BOLT", "WH1/A", "WH1/B", "1", 2))
     before = shop.fingerprint()
-    assert_problem(
-        http.put("/valuation/settings", json={"method": "hifo"}), 422, "validation_error"
-    )
+    assert_problem(http.put("/valuation/settings", json={"method": "hifo"}), 422, "validation_error")
     assert_problem(
         http.put("/valuation/settings", json={"currency": "USD"}), 409, "currency_in_use"
     )
