@@ -18,6 +18,7 @@ from onhand import (  # noqa: F401
     cli_data,
     cli_demand,
     cli_demo,
+    cli_kpis,
     cli_moves,
     cli_planning,
     cli_purchasing,
