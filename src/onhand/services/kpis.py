@@ -130,9 +130,12 @@ def kpis(
         currency, _ = vstore.settings(uow.conn, org)
         ids = {r.item_id for r in lines} | {r.item_id for r in issues}
         labels = catalog.item_labels(uow.conn, org, sorted(ids))
-    accuracy = count_reports.accuracy(
-        db, actor, period="month", since=q.start, until=q.end, warehouse=warehouse
-    )
+    # Counts are measured per warehouse and class, not per category or item.
+    accuracy: dict[str, Any] | None = None
+    if category is None and sku is None:
+        accuracy = count_reports.accuracy(
+            db, actor, period="month", since=q.start, until=q.end, warehouse=warehouse
+        )
     groups: dict[Any, Sums] = defaultdict(Sums)
     total = Sums()
 
@@ -150,7 +153,7 @@ def kpis(
         lab = labels[r.item_id]
         for s in (groups[key_of(r.item_id, r.scope_id, lab.sku, lab.category)], total):
             _add_issue(s, r)
-    by_wh = {w["warehouse"]: w for w in accuracy["by_warehouse"]}
+    by_wh = {w["warehouse"]: w for w in accuracy["by_warehouse"]} if accuracy else {}
     rows = []
     for key in sorted(groups, key=lambda k: (k is None, k or "")):
         row: dict[str, Any] = {} if by == "org" else {_KEY_FIELD[by]: key}

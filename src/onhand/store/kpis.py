@@ -158,14 +158,14 @@ def ledger(
         pairs = pairs.where(items.c.category == category)
     pairs_cte = pairs.cte("pairs")
     pc = pairs_cte.c
-    window = {"partition_by": (dc.item_id, dc.scope_id), "order_by": dc.d}
+    part, order = (dc.item_id, dc.scope_id), dc.d
     levels = (
         select(
             dc.item_id,
             dc.scope_id,
             dc.d,
-            (pc.open_q + func.sum(dc.dq).over(**window)).label("level"),
-            func.lead(dc.d, 1, t + 1).over(**window).label("next_d"),
+            (pc.open_q + func.sum(dc.dq).over(partition_by=part, order_by=order)).label("level"),
+            func.lead(dc.d, 1, t + 1).over(partition_by=part, order_by=order).label("next_d"),
         )
         .join(pairs_cte, (pc.item_id == dc.item_id) & (pc.scope_id == dc.scope_id))
         .where(in_period)
