@@ -72,63 +72,53 @@ def ledger(
     transferred in and sent out, units sent out since ``dead_from``, the quantity held before
     ``dead_from``, and the days in [start, end] that ended with nothing in stock (warehouses).
 
-    One pass over the valuation entries from min(start, dead_from) on (index org_id, at)."""
+    Two grouping passes over the valuation entries, both through the index (org_id, at): per
+    item and scope from min(start, dead_from) on (narrow groups, so the hash aggregate stays in
+    memory), and per item, scope and day over the period only, for the running stock level."""
     e = valuation_entries.c
-    s, t, cut = day_index(start), day_index(end), day_index(dead_from)
-    lo = min(start, dead_from)
-    d = day_number(conn, e.at)
-
-    def of(kinds: Collection[str], col: Any) -> Any:
-        return func.sum(case((e.kind.in_(list(kinds)), col), else_=0))
-
-    daily = (
-        select(
-            e.item_id,
-            e.scope_id,
-            d.label("d"),
-            func.sum(e.qty).label("dq"),
-            func.sum(e.value).label("dv"),
-            of([k.value for k in COGS_KINDS], e.expense).label("cogs"),
-            of(SOLD_KINDS, e.qty).label("sold"),
-            of([Kind.RECEIPT.value], e.qty).label("received"),
-            of([Kind.TRANSFER_IN.value], e.qty).label("tin"),
-            of(OUT_KINDS, e.qty).label("outq"),
-        )
-        .where(
-            e.org_id == org_id,
-            e.at >= midnight(lo),
-            _in(e.scope_id, scopes),
-            _in(e.item_id, item_ids),
-        )
-        .group_by(e.item_id, e.scope_id, d)
-        .cte("daily")
-    )
-    dc = daily.c
-    in_period = and_(dc.d >= s, dc.d <= t)
+    s, t = day_index(start), day_index(end)
+    lo, after = midnight(min(start, dead_from)), midnight(end + timedelta(days=1))
+    since_start, since_cut = e.at >= midnight(start), e.at >= midnight(dead_from)
+    in_period = and_(since_start, e.at < after)
 
     def when(cond: Any, col: Any) -> Any:
         return func.coalesce(func.sum(case((cond, col), else_=0)), 0)
 
+    def kinds(*names: str) -> Any:
+        return e.kind.in_(list(names))
+
+    cogs = kinds(*(k.value for k in COGS_KINDS))
+    filters = (e.org_id == org_id, _in(e.scope_id, scopes), _in(e.item_id, item_ids))
     agg = (
         select(
-            dc.item_id,
-            dc.scope_id,
-            when(dc.d >= s, dc.dq).label("post_q"),
-            when(dc.d >= s, dc.dv).label("post_v"),
-            when(dc.d > t, dc.dq).label("after_q"),
-            when(dc.d > t, dc.dv).label("after_v"),
-            when(dc.d >= cut, dc.dq).label("since_cut_q"),
-            when(in_period, dc.dv * (t - dc.d + 1)).label("weighted_v"),
-            when(in_period, dc.cogs).label("cogs"),
-            when(in_period, dc.sold).label("sold"),
-            when(in_period, dc.received).label("received"),
-            when(in_period, dc.tin).label("tin"),
-            when(in_period, dc.outq).label("outq"),
-            when(and_(dc.d >= cut, dc.d <= t), dc.outq).label("recent_outq"),
+            e.item_id,
+            e.scope_id,
+            when(since_start, e.qty).label("post_q"),
+            when(since_start, e.value).label("post_v"),
+            when(e.at >= after, e.qty).label("after_q"),
+            when(e.at >= after, e.value).label("after_v"),
+            when(since_cut, e.qty).label("since_cut_q"),
+            # A change on day d counts in the end-of-day values of days d..end.
+            when(in_period, e.value * (t + 1 - day_number(conn, e.at))).label("weighted_v"),
+            when(in_period & cogs, e.expense).label("cogs"),
+            when(in_period & kinds(*SOLD_KINDS), e.qty).label("sold"),
+            when(in_period & kinds(Kind.RECEIPT.value), e.qty).label("received"),
+            when(in_period & kinds(Kind.TRANSFER_IN.value), e.qty).label("tin"),
+            when(in_period & kinds(*OUT_KINDS), e.qty).label("outq"),
+            when(since_cut & (e.at < after) & kinds(*OUT_KINDS), e.qty).label("recent_outq"),
         )
-        .group_by(dc.item_id, dc.scope_id)
+        .where(*filters, e.at >= lo)
+        .group_by(e.item_id, e.scope_id)
         .cte("agg")
     )
+    d = day_number(conn, e.at)
+    daily = (
+        select(e.item_id, e.scope_id, d.label("d"), func.sum(e.qty).label("dq"))
+        .where(*filters, in_period)
+        .group_by(e.item_id, e.scope_id, d)
+        .cte("daily")
+    )
+    dc = daily.c
     p, a = valuation_positions.c, agg.c
     pairs = (
         select(
@@ -168,7 +158,6 @@ def ledger(
             func.lead(dc.d, 1, t + 1).over(partition_by=part, order_by=order).label("next_d"),
         )
         .join(pairs_cte, (pc.item_id == dc.item_id) & (pc.scope_id == dc.scope_id))
-        .where(in_period)
         .cte("levels")
     )
     lv = levels.c
