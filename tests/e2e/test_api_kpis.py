@@ -269,3 +269,33 @@ def test_carrying_cost_settings_default_then_change_and_bad_ones_change_nothing(
     )
     assert tenant.fingerprint() == before
     assert ok(tenant.http.get("/kpis/settings"))["total"] == "26.5"
+
+
+def test_transfers_are_received_by_the_warehouse_not_by_the_organisation(tenant: Tenant) -> None:
+    for code in ("WH1", "WH2"):
+        tenant.location(code)
+    tenant.item("X", unit_cost="1")
+    post(tenant, line("X", "@supplier", "WH1", "100", 20, unit_cost="1"))
+    post(tenant, line("X", "WH1", "WH2", "40", 5))  # day 5
+    post(tenant, line("X", "WH2", "@customer", "10", 3))  # day 7
+    by_wh = {r["warehouse"]: r for r in report(tenant, by="warehouse")["rows"]}
+    wh1, wh2 = by_wh["WH1"], by_wh["WH2"]
+    # WH1: 100 on days 1-4, 60 on days 5-10: (400 + 360) / 10 = 76; nothing sold of 100.
+    assert wh1["average_inventory_value"] == "76.00"
+    assert value(wh1, "sell_through") == "0.00"
+    # WH2: 40 on days 5-6, 30 on days 7-10: (80 + 120) / 10 = 20; sold 10 of the 40 it
+    # received by transfer: 25 %. It carried X from day 5 only: 6 stocked days, none out.
+    assert wh2["average_inventory_value"] == "20.00"
+    assert value(wh2, "sell_through") == "25.00"
+    assert wh2["stockout_rate"]["inputs"] == {"stockout_days": 0, "stocked_days": 6}
+    # The organisation: 96 on average; 10 sold of the 100 it had (a transfer adds nothing).
+    org = report(tenant)["total"]
+    assert org["average_inventory_value"] == "96.00"
+    assert value(org, "sell_through") == "10.00"
+    assert org["sell_through"]["inputs"] == {
+        "units_sold": "10",
+        "opening_units": "100",
+        "units_received": "0",
+    }
+    # 10 / 96 = 0.1042; 96 / 10 x 10 = 96 days of inventory.
+    assert (value(org, "turnover"), value(org, "days_of_inventory")) == ("0.1042", "96.00")

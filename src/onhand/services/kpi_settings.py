@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
+from onhand.domain.errors import InvalidInput
 from onhand.domain.kpis import COMPONENTS, DEFAULT_RATES, CarryingRates, check_component
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.services.common import utcnow
@@ -40,6 +41,11 @@ def set_settings(db: Database, actor: Actor, **changes: Decimal | None) -> dict[
     """Set some carrying-cost components (percent per year, 0 to 100); the others keep their
     value (or default). Needs the valuation permission."""
     actor.require(Permission.MANAGE_VALUATION)
+    unknown = sorted(set(changes) - set(COMPONENTS))
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]!r} is not one of {', '.join(COMPONENTS)}", code="invalid_carrying_rate"
+        )
     given = {k: check_component(k, Decimal(v)) for k, v in changes.items() if v is not None}
     now = utcnow()
 

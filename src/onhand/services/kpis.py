@@ -49,7 +49,7 @@ class Sums:
     revenue: Decimal = Decimal(0)
     priced_cost: int = 0
     stockout_days: int = 0
-    stocked_pairs: int = 0
+    stocked_days: int = 0
     dead_v: int = 0
     excess_v: int = 0
     lines: int = 0
@@ -211,9 +211,8 @@ def _add_pair(s: Sums, r: Any, q: Query, maxima: dict[tuple[int, int], int]) -> 
         s.items.add(r.item_id)
     if r.scope_kind != "internal":  # transit: valued, but never out of stock, dead or excess
         return
-    if r.stocked:
-        s.stocked_pairs += 1
-        s.stockout_days += int(r.stockout_days)
+    s.stocked_days += int(r.stocked_days)
+    s.stockout_days += int(r.stockout_days)
     dead = f.dead_quantity(close_q, int(r.cut_q), int(r.recent_out))
     s.dead_v += f.part_of_value(close_v, dead, close_q)
     limit = maxima.get((r.item_id, r.scope_id))
@@ -312,11 +311,11 @@ def _row(s: Sums, q: Query, rate: Decimal, accuracy: dict[str, Any] | None) -> d
             units_ordered=_units(s.units),
         ),
         "stockout_rate": _kpi(
-            f.stockout_rate(s.stockout_days, s.stocked_pairs * q.days),
+            f.stockout_rate(s.stockout_days, s.stocked_days),
             MONEY,
             "stockout_days / stocked_days x 100",
             stockout_days=s.stockout_days,
-            stocked_days=s.stocked_pairs * q.days,
+            stocked_days=s.stocked_days,
         ),
         "stockout_days": s.stockout_days,
         "carrying_cost": _kpi(

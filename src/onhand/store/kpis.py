@@ -70,7 +70,8 @@ def ledger(
     min(start, dead_from): the position now, the quantity and value at the start, the period's
     net value weighted by the days it was held, cost of goods sold, units sold, received,
     transferred in and sent out, units sent out since ``dead_from``, the quantity held before
-    ``dead_from``, and the days in [start, end] that ended with nothing in stock (warehouses).
+    ``dead_from``, and the days in [start, end] it was carried (from the start if it opened with stock, else
+    from the first day that ended with some) and those of them that ended with nothing.
 
     Two grouping passes over the valuation entries, both through the index (org_id, at): per
     item and scope from min(start, dead_from) on (narrow groups, so the hash aggregate stays in
@@ -166,15 +167,25 @@ def ledger(
             lv.item_id,
             lv.scope_id,
             func.sum(case((lv.level <= 0, lv.next_d - lv.d), else_=0)).label("out_days"),
-            func.max(lv.level).label("max_level"),
             func.min(lv.d).label("first_d"),
+            func.min(case((lv.level > 0, lv.d), else_=None)).label("first_stocked"),
         )
         .group_by(lv.item_id, lv.scope_id)
         .cte("outs")
     )
     o = outs.c
-    before_first = case(
-        (pc.open_q <= 0, func.coalesce(o.first_d, t + 1) - s),
+    # Carried from the start when it opened with stock, else from the first day that ended
+    # with some: a warehouse that did not have the item yet is not out of it. The days before
+    # that first day all ended at zero or below, so they come off the stockout days.
+    opened = pc.open_q > 0
+    stocked_days = case(
+        (opened, t - s + 1),
+        (o.first_stocked.is_not(None), t + 1 - o.first_stocked),
+        else_=0,
+    )
+    stockout_days = case(
+        (opened, func.coalesce(o.out_days, 0)),
+        (o.first_stocked.is_not(None), o.out_days - (o.first_stocked - o.first_d)),
         else_=0,
     )
     q = (
@@ -185,11 +196,8 @@ def ledger(
             items.c.precision,
             locations.c.path.label("scope"),
             locations.c.kind.label("scope_kind"),
-            (func.coalesce(o.out_days, 0) + before_first).label("stockout_days"),
-            case(
-                ((pc.open_q > 0) | (func.coalesce(o.max_level, 0) > 0), 1),
-                else_=0,
-            ).label("stocked"),
+            stockout_days.label("stockout_days"),
+            stocked_days.label("stocked_days"),
         )
         .select_from(pairs_cte)
         .outerjoin(outs, (o.item_id == pc.item_id) & (o.scope_id == pc.scope_id))
