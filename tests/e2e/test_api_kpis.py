@@ -299,3 +299,23 @@ def test_transfers_are_received_by_the_warehouse_not_by_the_organisation(tenant:
     }
     # 10 / 96 = 0.1042; 96 / 10 x 10 = 96 days of inventory.
     assert (value(org, "turnover"), value(org, "days_of_inventory")) == ("0.1042", "96.00")
+
+
+def test_stock_accuracy_comes_from_the_first_counts(tenant: Tenant) -> None:
+    for code in ("WH1", "WH2"):
+        tenant.location(code)
+    tenant.item("X", unit_cost="1")
+    post(tenant, line("X", "@supplier", "WH1", "60", 20), line("X", "@supplier", "WH2", "30", 20))
+    for wh, counted in (("WH1", "50"), ("WH2", "30")):
+        number = ok(tenant.http.post("/counts", json={"location": wh}), 201)["number"]
+        body = {"location": wh, "lines": [{"sku": "X", "quantity": counted}]}
+        ok(tenant.http.post(f"/counts/{number}/records", json=body))
+    # WH1 counted 50 of 60 (wrong), WH2 30 of 30 (right): 1 of 2 records right, 50 %.
+    org = report(tenant)["total"]
+    assert value(org, "stock_accuracy") == "50.00"
+    assert org["stock_accuracy"]["inputs"] == {"records_within_tolerance": 1, "records_counted": 2}
+    by_wh = {
+        r["warehouse"]: value(r, "stock_accuracy") for r in report(tenant, by="warehouse")["rows"]
+    }
+    assert by_wh == {"WH1": "0.00", "WH2": "100.00"}
+    assert report(tenant, by="item")["rows"][0]["stock_accuracy"] is None
