@@ -19,6 +19,7 @@ The period is the last 10 days, today included: day 1 = 9 days ago ... day 10 = 
         sold: average 196; dead after 20 days (not after 180: it is 30 days old); excess (no
         outbound: any stock is more than 365 days of cover). SO-4 of NUT is cancelled:
         not counted.
+    OLD: received and sold three months ago: no row.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ def shop(tenant: Tenant) -> Tenant:
         line("BOLT", "@supplier", "WH1/A", "100", 20, unit_cost="10"),
     )
     post(tenant, line("BOLT", "WH1/A", "@customer", "100", 5))
+    # OLD came and went long before the period: it has no row.
+    tenant.item("OLD", unit_cost="1", category="hardware")
+    post(tenant, line("OLD", "@supplier", "WH1/A", "5", 100, unit_cost="1"))
+    post(tenant, line("OLD", "WH1/A", "@customer", "5", 90))
     post(tenant, line("BOLT", "@supplier", "WH1/A", "50", 2, unit_cost="10"))
     order(tenant, "SO-1", "WH1", "GEAR", "10", 5)
     order(tenant, "SO-2", "WH1", "GEAR", "30", 4)

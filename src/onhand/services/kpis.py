@@ -143,6 +143,8 @@ def kpis(
         return {"org": None, "warehouse": paths.get(scope_id), "category": cat, "item": sku}[by]
 
     for r in pairs:
+        if _idle(r):
+            continue
         for s in (groups[key_of(r.item_id, r.scope_id, r.sku, r.category)], total):
             _add_pair(s, r, q, maxima)
     for r in lines:
@@ -173,6 +175,11 @@ def kpis(
     }
 
 
+# Columns of a ledger row of which one is not zero when the item was held or moved.
+_ACTIVITY = (
+    *("open_q", "open_v", "close_q", "close_v", "weighted_v", "cogs", "sold", "received"),
+    *("tin", "outbound", "cut_q", "stocked_days"),
+)
 _KEY_FIELD = {"warehouse": "warehouse", "category": "category", "item": "sku"}
 
 
@@ -194,6 +201,11 @@ def _scope(
     return scopes, item_ids, paths
 
 
+def _idle(r: Any) -> bool:
+    """Held nothing and moved nothing in the period (an item sold out long ago)."""
+    return not any(int(getattr(r, n)) for n in _ACTIVITY)
+
+
 def _add_pair(s: Sums, r: Any, q: Query, maxima: dict[tuple[int, int], int]) -> None:
     """One item in one scope: its values, flows, stockouts, dead and excess stock."""
     close_q, close_v = int(r.close_q), int(r.close_v)
@@ -207,8 +219,7 @@ def _add_pair(s: Sums, r: Any, q: Query, maxima: dict[tuple[int, int], int]) -> 
     # By warehouse, stock transferred in is what the warehouse received; across warehouses a
     # transfer only moves stock the organisation already had.
     s.received += int(r.received) + (int(r.tin) if q.by == "warehouse" else 0)
-    if close_q or close_v or r.open_q or r.open_v or r.weighted_v or r.cogs or r.sold:
-        s.items.add(r.item_id)
+    s.items.add(r.item_id)
     if r.scope_kind != "internal":  # transit: valued, but never out of stock, dead or excess
         return
     s.stocked_days += int(r.stocked_days)
