@@ -74,16 +74,24 @@ def ledger(
     from the first day that ended with some) and those of them that ended with nothing.
 
     Two grouping passes over the valuation entries, both through the index (org_id, at): per
-    item and scope from min(start, dead_from) on (narrow groups, so the hash aggregate stays in
-    memory), and per item, scope and day over the period only, for the running stock level."""
+    item and scope (narrow groups, so the hash aggregate stays in memory), and per item, scope
+    and day over the period only, for the running stock level. The first reads the entries
+    from min(start, dead_from) on and takes the stock at each boundary as the position now less
+    what changed since; or, when the history before the period is the shorter side, the entries
+    up to the end, summing what changed before each boundary."""
     e = valuation_entries.c
     s, t = day_index(start), day_index(end)
     lo, after = midnight(min(start, dead_from)), midnight(end + timedelta(days=1))
     since_start, since_cut = e.at >= midnight(start), e.at >= midnight(dead_from)
     in_period = and_(since_start, e.at < after)
+    backward = _history_before_is_shorter(conn, org_id, lo, after)
 
     def when(cond: Any, col: Any) -> Any:
         return func.coalesce(func.sum(case((cond, col), else_=0)), 0)
+
+    def changes(at: datetime, col: Any) -> Any:
+        """What changed before ``at`` (backward) or from ``at`` on (forward)."""
+        return when(e.at < at if backward else e.at >= at, col)
 
     def kinds(*names: str) -> Any:
         return e.kind.in_(list(names))
@@ -94,11 +102,11 @@ def ledger(
         select(
             e.item_id,
             e.scope_id,
-            when(since_start, e.qty).label("post_q"),
-            when(since_start, e.value).label("post_v"),
-            when(e.at >= after, e.qty).label("after_q"),
-            when(e.at >= after, e.value).label("after_v"),
-            when(since_cut, e.qty).label("since_cut_q"),
+            changes(midnight(start), e.qty).label("start_q"),
+            changes(midnight(start), e.value).label("start_v"),
+            changes(after, e.qty).label("end_q"),
+            changes(after, e.value).label("end_v"),
+            changes(midnight(dead_from), e.qty).label("cut_q"),
             # A change on day d counts in the end-of-day values of days d..end.
             when(in_period, e.value * (t + 1 - day_number(conn, e.at))).label("weighted_v"),
             when(in_period & cogs, e.expense).label("cogs"),
@@ -108,7 +116,7 @@ def ledger(
             when(in_period & kinds(*OUT_KINDS), e.qty).label("outq"),
             when(since_cut & (e.at < after) & kinds(*OUT_KINDS), e.qty).label("recent_outq"),
         )
-        .where(*filters, e.at >= lo)
+        .where(*filters, e.at < after if backward else e.at >= lo)
         .group_by(e.item_id, e.scope_id)
         .cte("agg")
     )
@@ -121,17 +129,23 @@ def ledger(
     )
     dc = daily.c
     p, a = valuation_positions.c, agg.c
+
+    def held(now: Any, changed: Any) -> Any:
+        """The stock at a boundary: what changed before it, or what is held now less what
+        changed since."""
+        return func.coalesce(changed, 0) if backward else now - func.coalesce(changed, 0)
+
     pairs = (
         select(
             p.item_id,
             p.scope_id,
             p.qty,
             p.value,
-            (p.qty - func.coalesce(a.post_q, 0)).label("open_q"),
-            (p.value - func.coalesce(a.post_v, 0)).label("open_v"),
-            (p.qty - func.coalesce(a.after_q, 0)).label("close_q"),
-            (p.value - func.coalesce(a.after_v, 0)).label("close_v"),
-            (p.qty - func.coalesce(a.since_cut_q, 0)).label("cut_q"),
+            held(p.qty, a.start_q).label("open_q"),
+            held(p.value, a.start_v).label("open_v"),
+            held(p.qty, a.end_q).label("close_q"),
+            held(p.value, a.end_v).label("close_v"),
+            held(p.qty, a.cut_q).label("cut_q"),
             func.coalesce(a.weighted_v, 0).label("weighted_v"),
             func.coalesce(a.cogs, 0).label("cogs"),
             (literal(0) - func.coalesce(a.sold, 0)).label("sold"),
@@ -205,6 +219,19 @@ def ledger(
         .join(locations, locations.c.id == pc.scope_id)
     )
     return list(conn.execute(q))
+
+
+def _history_before_is_shorter(
+    conn: Connection, org_id: int, lo: datetime, after: datetime
+) -> bool:
+    """Whether fewer days of entries lie before ``lo`` than after ``after`` (a past period):
+    then reading up to the period's end is the shorter scan."""
+    first = conn.execute(
+        select(func.min(valuation_entries.c.at)).where(valuation_entries.c.org_id == org_id)
+    ).scalar()
+    if first is None:
+        return False
+    return bool(lo - first < datetime.now(UTC) - after)
 
 
 def order_lines(
