@@ -1,7 +1,7 @@
-"""Reads for the KPIs, as set operations: one GROUP BY pass over the valuation entries of the
-period (per item, scope and day, then per item and scope, with the running stock level by a
-window function), one over the order lines due in the period, one over the period's issues to
-sales orders (for the revenue), and the small settings and policy tables.
+"""Reads for the KPIs, as set operations: grouping passes over the valuation entries (per item
+and scope; per item, scope and day over the period, with the running stock level by a window
+function), one over the order lines due in the period, one over the period's shipments of sales
+orders and their issues (for the revenue), and the small settings and policy tables.
 
 Days are whole UTC days numbered from 1970-01-01 (``day_number``) so both databases subtract
 them as integers.
@@ -25,6 +25,7 @@ from onhand.store.tables import (
     replenishment_policies,
     sales_order_lines,
     sales_orders,
+    shipments,
     valuation_entries,
     valuation_positions,
 )
@@ -291,11 +292,14 @@ def priced_issues(
     category: str | None,
 ) -> list[Row[Any]]:
     """Per item, scope and unit price: the quantity (negative) and cost of the period's issues
-    shipped against a sales order (movement ref SO), with the order's price for the item (its
-    lowest, where several lines of the order hold it; None: unpriced).
+    shipped against sales orders, with the order's price for the item (its lowest, where
+    several lines of the order hold it; None: unpriced).
 
-    Scans the period's entries (index org_id, at), each joined to its movement by primary key."""
-    e, m, so, sol = valuation_entries.c, movements.c, sales_orders.c, sales_order_lines.c
+    Driven by the shipments (a day either side of the period, to meet the entries' times),
+    each joined to its movements by posting (index) and those to their entries by movement
+    (index org_id, movement_id): it grows with the orders shipped, not with all issues."""
+    e, m, sh, sol = valuation_entries.c, movements.c, shipments.c, sales_order_lines.c
+    one = timedelta(days=1)
     price = (
         select(sol.so_id, sol.item_id, func.min(sol.unit_price).label("price"))
         .where(sol.org_id == org_id, sol.unit_price.is_not(None))
@@ -310,17 +314,18 @@ def priced_issues(
             func.sum(e.qty).label("qty"),
             func.sum(e.expense).label("cost"),
         )
-        .select_from(valuation_entries)
-        .join(movements, m.id == e.movement_id)
-        .join(sales_orders, (so.org_id == e.org_id) & (so.number == m.ref_id))
-        .outerjoin(price, (price.c.so_id == so.id) & (price.c.item_id == e.item_id))
+        .select_from(shipments)
+        .join(movements, (m.org_id == sh.org_id) & (m.posting_id == sh.posting_id))
+        .join(valuation_entries, (e.org_id == m.org_id) & (e.movement_id == m.id))
+        .outerjoin(price, (price.c.so_id == sh.so_id) & (price.c.item_id == e.item_id))
         .join(items, items.c.id == e.item_id)
         .where(
-            e.org_id == org_id,
+            sh.org_id == org_id,
+            sh.shipped_at >= midnight(start) - one,
+            sh.shipped_at < midnight(end) + 2 * one,
             e.kind == Kind.ISSUE.value,
             e.at >= midnight(start),
-            e.at < midnight(end + timedelta(days=1)),
-            m.ref_type == "SO",
+            e.at < midnight(end) + one,
             _in(e.scope_id, scopes),
             _in(e.item_id, item_ids),
         )
