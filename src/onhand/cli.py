@@ -19,6 +19,7 @@ from onhand import (  # noqa: F401
     cli_demand,
     cli_demo,
     cli_exceptions,
+    cli_kpis,
     cli_moves,
     cli_planning,
     cli_purchasing,

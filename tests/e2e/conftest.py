@@ -78,6 +78,7 @@ ORG_TABLES = (
     "landed_cost_lines",
     "valuation_entries",
     "exception_acks",
+    "kpi_settings",
 )
 
 

@@ -15,6 +15,7 @@ from onhand.api.routes import (
     demand,
     exceptions,
     items,
+    kpis,
     labels,
     locations,
     movements,
@@ -72,6 +73,7 @@ def create_api(
         planning_simulation,
         valuation,
         reports,
+        kpis,
         exceptions,
         admin,
     ):

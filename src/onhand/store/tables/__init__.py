@@ -36,6 +36,7 @@ from onhand.store.tables.counting import (
     count_settings,
     item_classes,
 )
+from onhand.store.tables.kpis import kpi_settings
 from onhand.store.tables.numbering import document_counters
 from onhand.store.tables.picking import discrepancies, pick_lists, pick_tasks, shipments
 from onhand.store.tables.planning import planning_lines, planning_runs, replenishment_policies
@@ -91,6 +92,7 @@ __all__ = [
     "item_barcodes",
     "item_classes",
     "items",
+    "kpi_settings",
     "landed_cost_lines",
     "landed_costs",
     "locations",
