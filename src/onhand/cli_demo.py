@@ -94,6 +94,7 @@ def _print_access(result: demo_service.DemoResult, host: str, port: int, serve: 
         ("API token", result.token),
         ("Counts", result.count_plan),
         ("Planning", result.planning_run),
+        ("Value", result.valuation),
         (
             "Try",
             f'curl -H "Authorization: Bearer {result.token}" "{url}/api/v1/stock/locations?path=WH1"',

@@ -32,6 +32,7 @@ from onhand.services import (
     purchase_orders,
     sales_orders,
     suppliers,
+    valuation_reports,
 )
 from onhand.services.common import utcnow
 from onhand.services.count_plans import make_daily_plan
@@ -69,6 +70,7 @@ class DemoResult:
     count_plan: str = ""
     # The replenishment run of the first warehouse on the history, in words.
     planning_run: str = ""
+    valuation: str = ""
 
 
 def build_demo(
@@ -145,6 +147,7 @@ def build_demo(
     _documents(db, actor, rng, catalogue, today)
     count_plan = _cycle_counts(db, actor, today)
     planning_run = _replenishment(db, actor, days)
+    value = _valuation(db, actor, today)
     return DemoResult(
         org_id=new.org_id,
         slug=slug,
@@ -163,6 +166,20 @@ def build_demo(
         postings=posted,
         count_plan=count_plan,
         planning_run=planning_run,
+        valuation=value,
+    )
+
+
+def _valuation(db: Database, actor: Actor, today: date) -> str:
+    """The stock's value and the last 30 days' cost of goods sold, in words."""
+    held = valuation_reports.inventory_value(db, actor, by="warehouse")
+    sold = valuation_reports.cost_of_goods_sold(
+        db, actor, start=today - timedelta(days=29), end=today, period="month"
+    )
+    currency = held["currency"]
+    return (
+        f"stock worth {held['total_value']:,} {currency}, cost of goods sold in the "
+        f"last 30 days {sold['total']:,} {currency} (onhand valuation value --by warehouse)"
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -260,19 +260,21 @@ class Simulation:
             at = self._at(day, 6)
             from_supplier = arrival.source == "@supplier"
             for p in packets:
-                receipts.append(
-                    self._line(
-                        slot,
-                        p,
-                        arrival.source,
-                        recv,
-                        at,
-                        arrival.ref_type,
-                        arrival.ref_id,
-                        None,
-                        p.expiry if from_supplier else None,
-                    )
+                line = self._line(
+                    slot,
+                    p,
+                    arrival.source,
+                    recv,
+                    at,
+                    arrival.ref_type,
+                    arrival.ref_id,
+                    None,
+                    p.expiry if from_supplier else None,
                 )
+                if from_supplier:  # prices creep up over the years, so FIFO layers differ
+                    cost = slot.item.create.unit_cost * (1 + Decimal(index) / 5000)
+                    line = replace(line, unit_cost=cost.quantize(Decimal("0.0001")))
+                receipts.append(line)
                 putaway.append(
                     self._line(
                         slot, p, recv, slot.bin, at + timedelta(hours=1), "PUTAWAY", arrival.ref_id
