@@ -146,6 +146,13 @@ def landed_cost_cmd(
     console.print(table)
 
 
+def _print_rows(columns: list[str], rows: list[dict[str, Any]]) -> None:
+    table = Table(*columns)
+    for r in rows:
+        table.add_row(*("" if r[c] is None else str(r[c]) for c in columns))
+    console.print(table)
+
+
 def _moment(text: str | None) -> datetime | None:
     """--as-of: a date (its end, UTC) or an ISO time with a zone."""
     if text is None:
@@ -187,11 +194,7 @@ def value_cmd(
             category=category,
         )
     rows = got["rows"]
-    columns = [c for c in (rows[0].keys() if rows else ["value"]) if c != "name"]
-    table = Table(*columns)
-    for r in rows:
-        table.add_row(*("" if r[c] is None else str(r[c]) for c in columns))
-    console.print(table)
+    _print_rows([c for c in (rows[0].keys() if rows else ["value"]) if c != "name"], rows)
     console.print(f"total {got['total_value']} {got['currency']}", highlight=False)
     for w in got["warnings"]:
         console.print(f"warning: {w}", highlight=False)
@@ -227,10 +230,7 @@ def cogs_cmd(
         )
     columns = ["period_start", *([by] if by != "total" else [])]
     columns += ["cost_of_goods_sold", "shrinkage", "purchase_price_variance"]
-    table = Table(*columns)
-    for r in got["rows"]:
-        table.add_row(*("" if r[c] is None else str(r[c]) for c in columns))
-    console.print(table)
+    _print_rows(columns, got["rows"])
     console.print(f"total {got['total']} {got['currency']}", highlight=False)
 
 

@@ -20,13 +20,12 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import FACTOR
 from onhand.services import count_reports, kpi_settings, valuation
-from onhand.services.common import not_found, utcnow
-from onhand.services.sales_orders import warehouse_row
+from onhand.services.common import utcnow
+from onhand.services.valuation_reports import report_scope
 from onhand.store import catalog
 from onhand.store import kpis as store
 from onhand.store import valuation as vstore
-from onhand.store.unit_of_work import Database, UnitOfWork
-from onhand.store.valuation_reports import scope_paths
+from onhand.store.unit_of_work import Database
 
 GROUPS = ("org", "warehouse", "category", "item")
 MAX_DAYS = 3660
@@ -117,7 +116,8 @@ def kpis(
     q = _check(start, end, by, dead_days, cover_days)
     valuation.catch_up(db, actor.org_id)
     with db.reading() as uow:
-        scopes, item_ids, paths = _scope(uow, actor, warehouse, sku)
+        found = report_scope(uow, actor, warehouse, sku, category)
+        scopes, item_ids, paths = found.scopes, found.item_ids, found.paths
         kw: dict[str, Any] = {"item_ids": item_ids, "category": category}
         org = actor.org_id
         pairs = store.ledger(
@@ -181,24 +181,6 @@ _ACTIVITY = (
     *("tin", "outbound", "cut_q", "stocked_days"),
 )
 _KEY_FIELD = {"warehouse": "warehouse", "category": "category", "item": "sku"}
-
-
-def _scope(
-    uow: UnitOfWork, actor: Actor, warehouse: str | None, sku: str | None
-) -> tuple[list[int] | None, list[int] | None, dict[int, str]]:
-    paths = scope_paths(uow.conn, actor.org_id)
-    scopes: list[int] | None = None
-    if warehouse is not None:
-        scopes = [warehouse_row(uow, actor, warehouse).id]
-    elif actor.warehouse_ids:  # a restricted user: their warehouses, not transit
-        scopes = sorted(actor.warehouse_ids)
-    item_ids = None
-    if sku is not None:
-        item = catalog.item_by_sku(uow.conn, actor.org_id, sku)
-        if item is None:
-            raise not_found("SKU", sku)
-        item_ids = [item.id]
-    return scopes, item_ids, paths
 
 
 def _idle(r: Any) -> bool:

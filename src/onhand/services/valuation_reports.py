@@ -39,9 +39,11 @@ class Scope:
     paths: dict[int, str]
 
 
-def _scope(
+def report_scope(
     uow: UnitOfWork, actor: Actor, warehouse: str | None, sku: str | None, category: str | None
 ) -> Scope:
+    """What a report looks at: the warehouse named (if the actor may), else a restricted
+    user's warehouses (not transit), else every scope; the item named; the category."""
     paths = store.scope_paths(uow.conn, actor.org_id)
     scopes: list[int] | None = None
     if warehouse is not None:
@@ -85,7 +87,7 @@ def inventory_value(
         raise InvalidInput("as_of needs a time zone", code="invalid_as_of")
     valuation.catch_up(db, actor.org_id)
     with db.reading() as uow:
-        s = _scope(uow, actor, warehouse, sku, category)
+        s = report_scope(uow, actor, warehouse, sku, category)
         currency, _ = vstore.settings(uow.conn, actor.org_id)
         kw = {"scopes": s.scopes, "item_ids": s.item_ids, "category": s.category}
         rows = store.values(uow.conn, actor.org_id, as_of=as_of, **kw)
@@ -190,7 +192,7 @@ def cost_of_goods_sold(
         raise InvalidInput(f"at most {MAX_DAYS} days at once", code="invalid_period")
     valuation.catch_up(db, actor.org_id)
     with db.reading() as uow:
-        s = _scope(uow, actor, warehouse, sku, category)
+        s = report_scope(uow, actor, warehouse, sku, category)
         currency, _ = vstore.settings(uow.conn, actor.org_id)
         rows = store.expenses_by_day(
             uow.conn,
@@ -266,7 +268,7 @@ def aging(
     now = utcnow()
     labels = [*_bucket_labels(buckets)]
     with db.reading() as uow:
-        s = _scope(uow, actor, warehouse, sku, category)
+        s = report_scope(uow, actor, warehouse, sku, category)
         currency, _ = vstore.settings(uow.conn, actor.org_id)
         rows = store.open_layers(
             uow.conn, actor.org_id, scopes=s.scopes, item_ids=s.item_ids, category=s.category
