@@ -307,3 +307,24 @@ def test_bad_input_is_refused_with_its_code_and_changes_nothing(shop: Tenant) ->
     assert_problem(r, 422, "invalid_period")
     assert shop.fingerprint() == before
     assert http.get("/valuation/rates").json() == []
+
+
+def test_a_catalogue_cost_in_another_currency_is_converted_or_reported(shop: Tenant) -> None:
+    http = shop.http
+    shop.item("IMPORT", unit_cost="10", currency="USD", category="imports")
+    assert http.put("/valuation/categories/imports", json={"method": "standard"}).is_success
+    post(shop, line("IMPORT", "@adjustment", "WH1/A", "3", 1))
+    got = http.get("/valuation/inventory-value", params={"sku": "IMPORT"}).json()
+    # No USD rate at all: the standard cost counts as 0, and the report says why.
+    assert got["rows"][0]["value"] == "0.00"
+    assert got["warnings"] == [
+        "items priced in USD have no USD exchange rate: their catalogue cost counts as 0 "
+        "where valuation falls back on it"
+    ]
+    rate = {"currency": "USD", "date": "2020-01-01", "rate": "0.8"}
+    assert http.post("/valuation/rates", json={"rates": [rate]}).is_success
+    # A new standard cost revalues at the rate in force: 3 x 12 USD x 0.8 = 28.80 EUR.
+    assert http.patch("/items/IMPORT", json={"unit_cost": "12"}).is_success
+    got = http.get("/valuation/inventory-value", params={"sku": "IMPORT"}).json()
+    assert got["rows"][0]["value"] == "28.80"
+    assert got["warnings"] == []

@@ -86,17 +86,23 @@ def rate_for(uow: UnitOfWork, org_id: int, costing: Costing, currency: str, day:
     return Decimal(found)
 
 
-def catalogue_cost(
-    uow: UnitOfWork, org_id: int, costing: Costing, unit_cost: int, currency: str
-) -> int:
-    """An item's catalogue cost in the organisation's currency, at the rate in force today (or
-    the first known); 0 when its currency has no rate at all (the valuation report says so)."""
+def catalogue_cost(unit_cost: int, currency: str, costing: Costing, rates: dict[str, Any]) -> int:
+    """An item's catalogue cost in the organisation's currency, at ``rates[currency]`` (the
+    rate in force today, or the first known; see catalogue_rates); 0 when its currency has no
+    rate at all (the valuation report says so)."""
     if currency == costing.currency:
         return unit_cost
-    found = store.nearest_rate(uow.conn, org_id, currency, utcnow().date())
+    found = rates.get(currency)
     if found is None:
         return 0
     return convert(Decimal(unit_cost) / FACTOR, Decimal(found))
+
+
+def catalogue_rates(uow: UnitOfWork, org_id: int, currencies: set[str]) -> dict[str, Any]:
+    """The rate each currency's catalogue costs are converted at: in force today, else the
+    first known."""
+    today = utcnow().date()
+    return {c: store.nearest_rate(uow.conn, org_id, c, today) for c in sorted(currencies)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +200,8 @@ def lock_items(uow: UnitOfWork, org_id: int, item_ids: list[int]) -> None:
 
 def restate_items(uow: UnitOfWork, org_id: int, item_ids: list[int], now: datetime) -> int:
     """After an item's method or standard cost changed: each of its positions takes the value
-    the rule now in force gives (revaluation entries for the differences). The caller holds the
-    Returns how many entries were made."""
+    the rule now in force gives (revaluation entries for the differences). Returns how many
+    entries were made."""
     if not item_ids:
         return 0
     lock_items(uow, org_id, item_ids)
@@ -290,12 +296,14 @@ def load_books(
     for r in store.layers_of(conn, org_id, item_ids):
         pos = positions[r.item_id].setdefault(r.scope_id, Position())
         pos.layers.append(Layer(r.origin_movement_id, r.received_at, r.qty, r.value, key=r.id))
+    foreign = {i.currency for i in infos.values()} - {costing.currency}
+    rates = catalogue_rates(uow, org_id, foreign)
     books = {}
     for item_id in item_ids:
         info = infos[item_id]
         books[item_id] = ItemValuation(
             method=costing.method_of(info.category),
-            standard_cost=catalogue_cost(uow, org_id, costing, info.unit_cost, info.currency),
+            standard_cost=catalogue_cost(info.unit_cost, info.currency, costing, rates),
             positions=positions[item_id],
         )
     return books
