@@ -10,15 +10,16 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from onhand.domain.quantities import FACTOR
 from onhand.domain.valuation import Fact, ItemValuation, Method
 from onhand.services import postings, valuation_settings, verify
-from onhand.store.tables import locations, valuation_positions
+from onhand.store.tables import locations, valuation_entries, valuation_positions
 from onhand.store.unit_of_work import Database
 from tests.conftest import make_org
 from tests.integration.ledger_helpers import build_world, mv
+from tests.integration.test_concurrency import race
 
 SCOPE_OF = {"WH1/A/01": "WH1", "WH1/NEG": "WH1", "WH2/STOCK": "WH2", "@transit": "@transit"}
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
@@ -132,3 +133,33 @@ def test_valuation_through_postings_equals_the_engine_in_memory(
     db: Database, method: str, script: list[tuple[str, int, int]]
 ) -> None:
     _run(db, method, script)
+
+
+def test_concurrent_sales_take_the_fifo_layers_once_each(db: Database) -> None:
+    """Eight writers sell 20 each at once from 100 @ 1 then 100 @ 2: whatever the order, the
+    160 sold cost 100 x 1 + 60 x 2 = 220 and the 40 left are worth 80."""
+    world = build_world(db, make_org(db).actor)
+    buy = [
+        replace(mv("BOLT", "@supplier", "WH1/A/01", 100, at=T0), unit_cost=Decimal(1)),
+        replace(mv("BOLT", "@supplier", "WH1/A/01", 100, at=T0), unit_cost=Decimal(2)),
+    ]
+    postings.post_movements(db, world.actor, buy)
+    outcomes = race(
+        8,
+        lambda _: postings.post_movements(
+            db, world.actor, [mv("BOLT", "WH1/A/01", "@customer", 20)]
+        ),
+    )
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    with db.reading() as uow:
+        (pos,) = uow.conn.execute(
+            select(valuation_positions).where(valuation_positions.c.org_id == world.org_id)
+        ).all()
+        sold = uow.conn.execute(
+            select(func.sum(valuation_entries.c.expense)).where(
+                valuation_entries.c.org_id == world.org_id, valuation_entries.c.kind == "issue"
+            )
+        ).scalar_one()
+    assert (pos.qty, pos.value) == (40 * FACTOR, 80 * FACTOR)
+    assert sold == 220 * FACTOR
+    assert verify.verify(db, org_id=world.org_id).findings == []
