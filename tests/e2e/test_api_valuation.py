@@ -134,7 +134,8 @@ def test_a_foreign_receipt_is_converted_and_a_later_freight_split(shop: Tenant) 
     # 100 x 10 USD x 0.9 = 900 EUR; 100 x 1 x 0.9 = 90.
     values = {r["sku"]: r["value"] for r in value_rows(shop)}
     assert values == {"BOLT": "900.00", "NUT": "90.00"}
-    post(shop, line("BOLT", "WH1/A", "@customer", "40", 0))
+    # Sold after the receipt, which is dated now: no effective_at, so now as well.
+    post(shop, {"sku": "BOLT", "from": "WH1/A", "to": "@customer", "quantity": "40"})
     # Freight of 99 EUR by value: BOLT 900/990 of it = 90, NUT 9. BOLT: 60 of 100 still here
     # take 54, the 40 sold 36 (cost of goods sold).
     r = http.post(

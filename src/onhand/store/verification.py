@@ -8,7 +8,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select, union_all
+from sqlalchemy import Connection, case, func, insert, literal, select, union_all
 
 from onhand.domain.chain import ChainHead, MovementRecord
 from onhand.store.locking import chunks
@@ -205,9 +205,12 @@ def valuation_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
 
     def ledger(location: Any, qty: Any) -> Any:
         loc = locations.alias()
+        scope = case(
+            (loc.c.kind == "transit", loc.c.id), else_=func.coalesce(loc.c.warehouse_id, loc.c.id)
+        )
         return (
-            select(m.org_id, m.item_id, func.coalesce(loc.c.warehouse_id, loc.c.id), zero, zero,
-                   zero, zero, qty)
+            # The scopes of services.valuation.scope_of: a transit location is its own scope.
+            select(m.org_id, m.item_id, scope, zero, zero, zero, zero, qty)
             .join(loc, loc.c.id == location)
             .where(loc.c.kind.in_(("internal", "transit")), *_org_filter(m.org_id, org_id))
         )  # fmt: skip
