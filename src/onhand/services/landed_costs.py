@@ -123,7 +123,7 @@ def add_landed_cost(db: Database, actor: Actor, data: LandedCostCreate) -> dict[
             rows.extend(valuation.entry_row(t.item_id, e, now, landed_cost_id=lc_id) for e in made)
         store.insert_landed_cost_lines(conn, lines)
         valuation.save_books(uow, org, books)
-        store.insert_entries(conn, org, rows)
+        valuation.record_entries(uow, org, rows)
         accounts.record_audit(
             conn,
             org_id=org,

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from onhand.domain import valuation_totals as totals
 from onhand.domain.chain import GENESIS
 from onhand.domain.errors import InvalidInput
 from onhand.domain.items import check_currency
@@ -24,6 +25,7 @@ from onhand.domain.valuation import (
     Entry,
     Fact,
     ItemValuation,
+    Kind,
     Layer,
     Method,
     Position,
@@ -32,6 +34,7 @@ from onhand.domain.valuation import (
 from onhand.services.common import utcnow
 from onhand.store import locking
 from onhand.store import valuation as store
+from onhand.store import valuation_totals as totals_store
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 CATCH_UP_CHUNK = 200
@@ -187,7 +190,7 @@ def value_items(uow: UnitOfWork, org_id: int, item_ids: list[int]) -> int:
                     bases.setdefault(("m", e.movement_id), (-e.value, -e.qty))
         seqs[item_id] = moves[-1].chain_seq
     save_books(uow, org_id, books)
-    store.insert_entries(conn, org_id, entries)
+    record_entries(uow, org_id, entries)
     store.save_valued_seq(conn, org_id, seqs)
     return len(rows)
 
@@ -212,7 +215,7 @@ def restate_items(uow: UnitOfWork, org_id: int, item_ids: list[int], now: dateti
         made = book.revalue(book.method, book.standard_cost, now)
         rows.extend(entry_row(item_id, e, now) for e in made)
     save_books(uow, org_id, books)
-    store.insert_entries(uow.conn, org_id, rows)
+    record_entries(uow, org_id, rows)
     return len(rows)
 
 
@@ -350,6 +353,51 @@ def save_books(uow: UnitOfWork, org_id: int, books: dict[int, ItemValuation]) ->
     store.update_layers(uow.conn, changed)
     store.delete_layers(uow.conn, closed)
     store.insert_layers(uow.conn, org_id, new_layers)
+
+
+def record_entries(uow: UnitOfWork, org_id: int, rows: list[dict[str, Any]]) -> None:
+    """Write entries (``entry_row``s, in the order they were made) with their running totals.
+    An entry dated before others of its item and scope rewrites their totals too."""
+    conn = uow.conn
+    by_pair: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        r["day"] = totals.day_number(r["at"])
+        by_pair[(r["item_id"], r["scope_id"])].append(r)
+    heads = totals_store.last_entries(conn, org_id, sorted({i for i, _ in by_pair}))
+    rewritten: list[tuple[int, totals.Totals]] = []
+    for (item_id, scope_id), new in by_pair.items():
+        new.sort(key=lambda r: r["at"])  # stable: the order made within the same time
+        head = heads.get((item_id, scope_id))
+        if head is None or head.at <= new[0]["at"]:
+            start = totals_store.totals_of(head) if head else totals.first(new[0]["day"])
+            _run(start, new)
+            continue
+        # Back-dated: the new entries go in among the existing ones, whose totals move.
+        before = totals_store.entry_at_or_before(conn, org_id, item_id, scope_id, new[0]["at"])
+        later = totals_store.entries_after(conn, org_id, item_id, scope_id, new[0]["at"])
+        merged: list[Any] = sorted(
+            [*later, *new],
+            key=lambda r: (r["at"], 1, 0) if isinstance(r, dict) else (r.at, 0, r.id),
+        )
+        running = totals_store.totals_of(before) if before else totals.first(new[0]["day"])
+        for r in merged:
+            if isinstance(r, dict):
+                running = _run(running, [r])
+            else:
+                running = running.after(r.day, Kind(r.kind), r.qty, r.value, r.expense)
+                if running != totals_store.totals_of(r):
+                    rewritten.append((r.id, running))
+    store.insert_entries(conn, org_id, rows)
+    totals_store.update_totals(conn, rewritten)
+
+
+def _run(start: totals.Totals, rows: list[dict[str, Any]]) -> totals.Totals:
+    """Set the totals of new entry rows, in order, from those before them."""
+    running = start
+    for r in rows:
+        running = running.after(r["day"], Kind(r["kind"]), r["qty"], r["value"], r["expense"])
+        r.update((n, getattr(running, n)) for n in totals.TOTAL_FIELDS)
+    return running
 
 
 def entry_row(item_id: int, e: Entry, now: datetime, **extra: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput
 from onhand.domain.quantities import FACTOR, from_micro
 from onhand.domain.valuation import COGS_KINDS, Kind, share
+from onhand.domain.valuation_totals import SHRINK_KINDS
 from onhand.services import valuation
 from onhand.services.common import not_found, utcnow
 from onhand.services.sales_orders import warehouse_row
@@ -26,7 +27,9 @@ COGS_GROUPS = ("total", "item", "category", "warehouse")
 PERIODS = ("day", "week", "month")
 AGE_BUCKETS = (30, 90, 180)
 MAX_DAYS = 3700
-SHRINK_KINDS = frozenset({Kind.ADJUSTMENT, Kind.SCRAP})
+# Up to this many periods, figures come from the running totals at their ends (a seek per
+# item and scope and end); beyond, from one pass over the entries.
+MAX_BOUNDARIES = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,93 @@ def _period_start(day: date, period: str) -> date:
     return day
 
 
+def _period_starts(start: date, end: date, period: str) -> list[date]:
+    """The first day of each period in [start, end], the first one being ``start``."""
+    out, day = [start], _period_start(start, period)
+    while True:
+        day = _next_period(day, period)
+        if day > end:
+            return out
+        out.append(day)
+
+
+def _next_period(day: date, period: str) -> date:
+    if period == "month":
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day + timedelta(days=7 if period == "week" else 1)
+
+
+Sums = dict[tuple[date, Any], dict[str, int]]
+
+
+def _sums_from_totals(
+    uow: UnitOfWork,
+    org_id: int,
+    starts: list[date],
+    end: date,
+    period: str,
+    by: str,
+    s: Scope,
+    kw: dict[str, Any],
+) -> Sums:
+    """Each period's figures as the difference of the running totals at its two ends."""
+    days = [*starts, end + timedelta(days=1)]
+    bounds = [datetime.combine(d, time(), UTC) for d in days]
+    at: dict[Any, dict[int, Any]] = defaultdict(dict)
+    for r in store.totals_at(uow.conn, org_id, bounds, group=by, **kw):
+        key = s.paths.get(r.key) if by == "warehouse" else r.key
+        at[key][r.k] = r
+    sums: Sums = {}
+    for key, per in at.items():
+        for k, day in enumerate(starts):
+            lo, hi = per.get(k), per.get(k + 1)
+            sums[(_period_start(day, period), key)] = {
+                n: int(getattr(hi, n) if hi else 0) - int(getattr(lo, n) if lo else 0)
+                for n in ("cogs", "shrinkage", "ppv")
+            }
+    return sums
+
+
+def _sums_from_entries(
+    uow: UnitOfWork,
+    org_id: int,
+    start: date,
+    end: date,
+    period: str,
+    by: str,
+    s: Scope,
+    kw: dict[str, Any],
+) -> Sums:
+    """Each period's figures summed over its entries (many short periods)."""
+    rows = store.expenses_by_day(
+        uow.conn,
+        org_id,
+        start=datetime.combine(start, time(), UTC),
+        end=datetime.combine(end + timedelta(days=1), time(), UTC),
+        **kw,
+    )
+    names = catalog.item_labels(uow.conn, org_id, sorted({r.item_id for r in rows}))
+    sums: Sums = defaultdict(lambda: {"cogs": 0, "shrinkage": 0, "ppv": 0})
+    for r in rows:
+        day = r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day))
+        label = names[r.item_id]
+        key_of = {
+            "total": None,
+            "item": label.sku,
+            "category": label.category,
+            "warehouse": s.paths.get(r.scope_id),
+        }
+        bucket = sums[(_period_start(day, period), key_of[by])]
+        kind = Kind(r.kind)
+        if kind in COGS_KINDS:
+            bucket["cogs"] += int(r.expense)
+        elif kind in SHRINK_KINDS:
+            bucket["shrinkage"] += int(r.expense)
+        elif kind is Kind.PPV:
+            bucket["ppv"] += int(r.expense)
+    return sums
+
+
 def cost_of_goods_sold(
     db: Database,
     actor: Actor,
@@ -191,42 +281,19 @@ def cost_of_goods_sold(
     if (end - start).days > MAX_DAYS:
         raise InvalidInput(f"at most {MAX_DAYS} days at once", code="invalid_period")
     valuation.catch_up(db, actor.org_id)
+    starts = _period_starts(start, end, period)
     with db.reading() as uow:
         s = report_scope(uow, actor, warehouse, sku, category)
         currency, _ = vstore.settings(uow.conn, actor.org_id)
-        rows = store.expenses_by_day(
-            uow.conn,
-            actor.org_id,
-            start=datetime.combine(start, time(), UTC),
-            end=datetime.combine(end + timedelta(days=1), time(), UTC),
-            scopes=s.scopes,
-            item_ids=s.item_ids,
-            category=s.category,
-        )
-        names = catalog.item_labels(uow.conn, actor.org_id, sorted({r.item_id for r in rows}))
-    sums: dict[tuple[date, Any], dict[str, int]] = defaultdict(
-        lambda: {"cogs": 0, "shrinkage": 0, "ppv": 0, "units": 0}
-    )
-    for r in rows:
-        day = r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day))
-        label = names[r.item_id]
-        key_of = {
-            "total": None,
-            "item": label.sku,
-            "category": label.category,
-            "warehouse": s.paths.get(r.scope_id),
-        }
-        bucket = sums[(_period_start(day, period), key_of[by])]
-        kind = Kind(r.kind)
-        if kind in COGS_KINDS:
-            bucket["cogs"] += int(r.expense)
-            bucket["units"] -= int(r.qty)
-        elif kind in SHRINK_KINDS:
-            bucket["shrinkage"] += int(r.expense)
-        elif kind is Kind.PPV:
-            bucket["ppv"] += int(r.expense)
+        kw: dict[str, Any] = {"scopes": s.scopes, "item_ids": s.item_ids, "category": s.category}
+        if len(starts) <= MAX_BOUNDARIES:
+            sums = _sums_from_totals(uow, actor.org_id, starts, end, period, by, s, kw)
+        else:
+            sums = _sums_from_entries(uow, actor.org_id, start, end, period, by, s, kw)
     out = []
     for (start_day, key), v in sorted(sums.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        if not any(v.values()):
+            continue
         row: dict[str, Any] = {"period_start": start_day}
         if by != "total":
             row[by] = key

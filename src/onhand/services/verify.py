@@ -66,6 +66,15 @@ def verify(
                     f"{from_micro(r.lq)} there",
                 )
             )
+        for r in verification.totals_mismatches(conn, org_id):
+            report.findings.append(
+                Finding(
+                    "valuation",
+                    f"item {r.item_id} (organisation {r.org_id}) in scope {r.scope_id}: the "
+                    f"running totals of valuation entry {r.entry_id} differ from those "
+                    "the entries before it give",
+                )
+            )
         heads = verification.heads(conn, org_id)
         seen: set[tuple[int, int]] = set()
         for (org, item), rows in verification.chain_rows(conn, org_id):

@@ -1,11 +1,7 @@
-"""Reads for the KPIs, as set operations: grouping passes over the valuation entries (per item
-and scope; per item, scope and day over the period, with the running stock level by a window
-function), one over the order lines due in the period, one over the period's shipments of sales
-orders and their issues (for the revenue), and the small settings and policy tables.
-
-Days are whole UTC days numbered from 1970-01-01 (``day_number``) so both databases subtract
-them as integers.
-"""
+"""Reads for the KPIs, as set operations: the running totals of the valuation entries at the
+period's boundaries (per item and scope), one pass over the order lines due in the period, one
+over the period's shipments of sales orders and their issues (for the revenue), and the small
+settings and policy tables. Days are numbered as in domain/valuation_totals.py."""
 
 from __future__ import annotations
 
@@ -13,9 +9,11 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Row, and_, case, cast, func, literal, select
+from sqlalchemy import Connection, Row, case, func, literal, select
 
-from onhand.domain.valuation import COGS_KINDS, Kind
+from onhand.domain.valuation import Kind
+from onhand.domain.valuation_totals import day_number
+from onhand.store import valuation_totals as totals
 from onhand.store.locking import dialect_insert
 from onhand.store.tables import (
     items,
@@ -30,22 +28,6 @@ from onhand.store.tables import (
     valuation_positions,
 )
 from onhand.store.valuation_reports import day_of
-
-EPOCH = date(1970, 1, 1)
-SOLD_KINDS = (Kind.ISSUE.value, Kind.CUSTOMER_RETURN.value)
-OUT_KINDS = (Kind.ISSUE.value, Kind.TRANSFER_OUT.value)
-
-
-def day_index(day: date) -> int:
-    """The number of a UTC day, as ``day_number`` computes it in the database."""
-    return (day - EPOCH).days
-
-
-def day_number(conn: Connection, column: Any) -> Any:
-    """The UTC day of a stored time as an integer (days since 1970-01-01)."""
-    if conn.dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", column) / 86400), Integer)
-    return cast(func.julianday(func.date(column)) - 2440587.5, Integer)
 
 
 def midnight(day: date) -> datetime:
@@ -67,145 +49,67 @@ def ledger(
     item_ids: Collection[int] | None,
     category: str | None,
 ) -> list[Row[Any]]:
-    """Per item and scope (warehouse or transit) holding stock now or moving since
-    min(start, dead_from): the position now, the quantity and value at the start, the period's
-    net value weighted by the days it was held, cost of goods sold, units sold, received,
-    transferred in and sent out, units sent out since ``dead_from``, the quantity held before
-    ``dead_from``, and the days in [start, end] it was carried (from the start if it opened with stock, else
-    from the first day that ended with some) and those of them that ended with nothing.
+    """Per item and scope (warehouse or transit) ever valued: the position now, the quantity
+    and value at the start and at the end, the period's net value weighted by the days it was
+    held, cost of goods sold, units sold, received, transferred in and sent out, units sent out
+    since ``dead_from``, the quantity held before ``dead_from``, and the days in [start, end]
+    it was carried (from the start if it opened with stock, else from the first day that ended
+    with some) and those of them that ended with nothing.
 
-    Two grouping passes over the valuation entries, both through the index (org_id, at): per
-    item and scope (narrow groups, so the hash aggregate stays in memory), and per item, scope
-    and day over the period only, for the running stock level. The first reads the entries
-    from min(start, dead_from) on and takes the stock at each boundary as the position now less
-    what changed since; or, when the history before the period is the shorter side, the entries
-    up to the end, summing what changed before each boundary."""
-    e = valuation_entries.c
-    s, t = day_index(start), day_index(end)
-    lo, after = midnight(min(start, dead_from)), midnight(end + timedelta(days=1))
-    since_start, since_cut = e.at >= midnight(start), e.at >= midnight(dead_from)
-    in_period = and_(since_start, e.at < after)
-    backward = _history_before_is_shorter(conn, org_id, lo, after)
+    Each figure is a difference of the running totals (store/valuation_totals.py) at the
+    period's boundaries: three index seeks per item and scope, whatever the history's length.
+    Only items that opened the period without stock look into it, for their first day that
+    ended with some."""
+    s, t = day_number(start), day_number(end)
+    after = end + timedelta(days=1)
+    pair_q = totals.pairs(org_id, scopes=scopes, item_ids=item_ids, category=category)
+    b_start = totals.boundary(org_id, pair_q, midnight(start), "b_start")
+    b_end = totals.boundary(org_id, pair_q, midnight(after), "b_end")
+    b_cut = totals.boundary(org_id, pair_q, midnight(dead_from), "b_cut")
+    e_start, e_end, e_cut = (valuation_entries.alias(n) for n in ("e_start", "e_end", "e_cut"))
 
-    def when(cond: Any, col: Any) -> Any:
-        return func.coalesce(func.sum(case((cond, col), else_=0)), 0)
+    def moved(field: str, since: Any = e_start) -> Any:
+        return totals.level(e_end, field) - totals.level(since, field)
 
-    def changes(at: datetime, col: Any) -> Any:
-        """What changed before ``at`` (backward) or from ``at`` on (forward)."""
-        return when(e.at < at if backward else e.at >= at, col)
-
-    def kinds(*names: str) -> Any:
-        return e.kind.in_(list(names))
-
-    cogs = kinds(*(k.value for k in COGS_KINDS))
-    filters = (e.org_id == org_id, _in(e.scope_id, scopes), _in(e.item_id, item_ids))
-    agg = (
-        select(
-            e.item_id,
-            e.scope_id,
-            changes(midnight(start), e.qty).label("start_q"),
-            changes(midnight(start), e.value).label("start_v"),
-            changes(after, e.qty).label("end_q"),
-            changes(after, e.value).label("end_v"),
-            changes(midnight(dead_from), e.qty).label("cut_q"),
-            # A change on day d counts in the end-of-day values of days d..end.
-            when(in_period, e.value * (t + 1 - day_number(conn, e.at))).label("weighted_v"),
-            when(in_period & cogs, e.expense).label("cogs"),
-            when(in_period & kinds(*SOLD_KINDS), e.qty).label("sold"),
-            when(in_period & kinds(Kind.RECEIPT.value), e.qty).label("received"),
-            when(in_period & kinds(Kind.TRANSFER_IN.value), e.qty).label("tin"),
-            when(in_period & kinds(*OUT_KINDS), e.qty).label("outq"),
-            when(since_cut & (e.at < after) & kinds(*OUT_KINDS), e.qty).label("recent_outq"),
-        )
-        .where(*filters, e.at < after if backward else e.at >= lo)
-        .group_by(e.item_id, e.scope_id)
-        .cte("agg")
-    )
-    d = day_number(conn, e.at)
-    daily = (
-        select(e.item_id, e.scope_id, d.label("d"), func.sum(e.qty).label("dq"))
-        .where(*filters, in_period)
-        .group_by(e.item_id, e.scope_id, d)
-        .cte("daily")
-    )
-    dc = daily.c
-    p, a = valuation_positions.c, agg.c
-
-    def held(now: Any, changed: Any) -> Any:
-        """The stock at a boundary: what changed before it, or what is held now less what
-        changed since."""
-        return func.coalesce(changed, 0) if backward else now - func.coalesce(changed, 0)
-
-    pairs = (
-        select(
-            p.item_id,
-            p.scope_id,
-            p.qty,
-            p.value,
-            held(p.qty, a.start_q).label("open_q"),
-            held(p.value, a.start_v).label("open_v"),
-            held(p.qty, a.end_q).label("close_q"),
-            held(p.value, a.end_v).label("close_v"),
-            held(p.qty, a.cut_q).label("cut_q"),
-            func.coalesce(a.weighted_v, 0).label("weighted_v"),
-            func.coalesce(a.cogs, 0).label("cogs"),
-            (literal(0) - func.coalesce(a.sold, 0)).label("sold"),
-            func.coalesce(a.received, 0).label("received"),
-            func.coalesce(a.tin, 0).label("tin"),
-            (literal(0) - func.coalesce(a.outq, 0)).label("outbound"),
-            (literal(0) - func.coalesce(a.recent_outq, 0)).label("recent_out"),
-        )
-        .select_from(valuation_positions)
-        .outerjoin(agg, (a.item_id == p.item_id) & (a.scope_id == p.scope_id))
-        .join(items, items.c.id == p.item_id)
-        .where(p.org_id == org_id, _in(p.scope_id, scopes), _in(p.item_id, item_ids))
-    )
-    if category is not None:
-        pairs = pairs.where(items.c.category == category)
-    pairs_cte = pairs.cte("pairs")
-    pc = pairs_cte.c
-    part, order = (dc.item_id, dc.scope_id), dc.d
-    levels = (
-        select(
-            dc.item_id,
-            dc.scope_id,
-            dc.d,
-            (pc.open_q + func.sum(dc.dq).over(partition_by=part, order_by=order)).label("level"),
-            func.lead(dc.d, 1, t + 1).over(partition_by=part, order_by=order).label("next_d"),
-        )
-        .join(pairs_cte, (pc.item_id == dc.item_id) & (pc.scope_id == dc.scope_id))
-        .cte("levels")
-    )
-    lv = levels.c
-    outs = (
-        select(
-            lv.item_id,
-            lv.scope_id,
-            func.sum(case((lv.level <= 0, lv.next_d - lv.d), else_=0)).label("out_days"),
-            func.min(lv.d).label("first_d"),
-            func.min(case((lv.level > 0, lv.d), else_=None)).label("first_stocked"),
-        )
-        .group_by(lv.item_id, lv.scope_id)
-        .cte("outs")
-    )
-    o = outs.c
-    # Carried from the start when it opened with stock, else from the first day that ended
-    # with some: a warehouse that did not have the item yet is not out of it. The days before
-    # that first day all ended at zero or below, so they come off the stockout days.
-    opened = pc.open_q > 0
+    p = valuation_positions.c
+    open_q = totals.level(e_start, "level_qty")
+    open_v = totals.level(e_start, "level_value")
+    days = t - s + 1
+    held = totals.held_value(e_end, t + 1) - totals.held_value(e_start, s)
+    out = totals.out_days(e_end, t + 1) - totals.out_days(e_start, s)
+    first_day, first_stocked = _first_days(org_id, b_start, midnight(start), midnight(after))
+    # Opened without stock: carried from its first day that ended with some. The days before
+    # it in the period all ended with nothing; those the totals count (from the item's first
+    # entry in the scope, or from the start) come off.
+    counted_from = case((e_start.c.id.is_(None), first_day), else_=literal(s))
+    opened = open_q > 0
+    not_opened = case((open_q <= 0, first_stocked), else_=None)
     stocked_days = case(
-        (opened, t - s + 1),
-        (o.first_stocked.is_not(None), t + 1 - o.first_stocked),
-        else_=0,
+        (opened, days), (not_opened.is_not(None), literal(t + 1) - not_opened), else_=0
     )
     stockout_days = case(
-        (opened, func.coalesce(o.out_days, 0)),
-        (o.first_stocked.is_not(None), o.out_days - (o.first_stocked - o.first_d)),
+        (opened, out),
+        (not_opened.is_not(None), out - (not_opened - counted_from)),
         else_=0,
     )
     q = (
         select(
-            pairs_cte,
+            b_start.c.item_id,
+            b_start.c.scope_id,
+            p.qty,
+            p.value,
+            open_q.label("open_q"),
+            open_v.label("open_v"),
+            totals.level(e_end, "level_qty").label("close_q"),
+            totals.level(e_end, "level_value").label("close_v"),
+            totals.level(e_cut, "level_qty").label("cut_q"),
+            (held - open_v * days).label("weighted_v"),
+            moved("sum_cogs").label("cogs"),
+            (literal(0) - moved("sum_sold")).label("sold"),
+            moved("sum_received").label("received"),
+            moved("sum_transferred_in").label("tin"),
+            (literal(0) - moved("sum_outbound")).label("outbound"),
+            (literal(0) - moved("sum_outbound", e_cut)).label("recent_out"),
             items.c.sku,
             items.c.category,
             items.c.precision,
@@ -214,25 +118,53 @@ def ledger(
             stockout_days.label("stockout_days"),
             stocked_days.label("stocked_days"),
         )
-        .select_from(pairs_cte)
-        .outerjoin(outs, (o.item_id == pc.item_id) & (o.scope_id == pc.scope_id))
-        .join(items, items.c.id == pc.item_id)
-        .join(locations, locations.c.id == pc.scope_id)
-    )
+        .select_from(b_start)
+        .join(b_end, (b_end.c.item_id == b_start.c.item_id) & (b_end.c.scope_id == b_start.c.scope_id))
+        .join(b_cut, (b_cut.c.item_id == b_start.c.item_id) & (b_cut.c.scope_id == b_start.c.scope_id))
+        .outerjoin(e_start, e_start.c.id == b_start.c.entry_id)
+        .outerjoin(e_end, e_end.c.id == b_end.c.entry_id)
+        .outerjoin(e_cut, e_cut.c.id == b_cut.c.entry_id)
+        .join(
+            valuation_positions,
+            (p.org_id == org_id) & (p.item_id == b_start.c.item_id) & (p.scope_id == b_start.c.scope_id),
+        )
+        .join(items, items.c.id == b_start.c.item_id)
+        .join(locations, locations.c.id == b_start.c.scope_id)
+    )  # fmt: skip
     return list(conn.execute(q))
 
 
-def _history_before_is_shorter(
-    conn: Connection, org_id: int, lo: datetime, after: datetime
-) -> bool:
-    """Whether fewer days of entries lie before ``lo`` than after ``after`` (a past period):
-    then reading up to the period's end is the shorter scan."""
-    first = conn.execute(
-        select(func.min(valuation_entries.c.at)).where(valuation_entries.c.org_id == org_id)
-    ).scalar()
-    if first is None:
-        return False
-    return bool(lo - first < datetime.now(UTC) - after)
+def _first_days(org_id: int, bound: Any, lo: datetime, hi: datetime) -> tuple[Any, Any]:
+    """For an item and scope (the boundary's row): the day of its first entry in [lo, hi), and
+    the first day in it that ended with stock (an entry with stock and no later one that day)."""
+    e, later = valuation_entries.alias("f"), valuation_entries.alias("g")
+    in_range = (
+        e.c.org_id == org_id,
+        e.c.item_id == bound.c.item_id,
+        e.c.scope_id == bound.c.scope_id,
+        e.c.at >= lo,
+        e.c.at < hi,
+    )
+    first_day = select(e.c.day).where(*in_range).order_by(e.c.at, e.c.id).limit(1).scalar_subquery()
+    same_day_after = (
+        select(later.c.id)
+        .where(
+            later.c.org_id == org_id,
+            later.c.item_id == e.c.item_id,
+            later.c.scope_id == e.c.scope_id,
+            later.c.day == e.c.day,
+            (later.c.at > e.c.at) | ((later.c.at == e.c.at) & (later.c.id > e.c.id)),
+        )
+        .exists()
+    )
+    first_stocked = (
+        select(e.c.day)
+        .where(*in_range, e.c.level_qty > 0, ~same_day_after)
+        .order_by(e.c.at, e.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return first_day, first_stocked
 
 
 def order_lines(

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Row, cast, func, literal, select, union_all
 
+from onhand.store import valuation_totals as totals
 from onhand.store.tables import (
     balances,
     cost_layers,
@@ -56,7 +57,7 @@ def values(
     category: str | None = None,
 ) -> list[Row[Any]]:
     """(item_id, sku, name, category, scope_id, scope, qty, value) of every item and scope
-    holding stock or value: the positions now, or the entries summed up to ``as_of``."""
+    holding stock or value: the positions now, or the running totals as of ``as_of``."""
     if as_of is None:
         src = (
             select(
@@ -68,17 +69,18 @@ def values(
             .where(valuation_positions.c.org_id == org_id)
             .subquery()
         )
-    else:
-        e = valuation_entries.c
+    else:  # the running totals of each item and scope's last entry up to then
+        pair_q = totals.pairs(org_id, scopes=scopes, item_ids=item_ids, category=category)
+        bound = totals.boundary(org_id, pair_q, as_of, "b", inclusive=True)
+        e = valuation_entries.alias("e")
         src = (
             select(
-                e.item_id,
-                e.scope_id,
-                func.sum(e.qty).label("qty"),
-                func.sum(e.value).label("value"),
+                bound.c.item_id,
+                bound.c.scope_id,
+                e.c.level_qty.label("qty"),
+                e.c.level_value.label("value"),
             )
-            .where(e.org_id == org_id, e.at <= as_of)
-            .group_by(e.item_id, e.scope_id)
+            .join(e, e.c.id == bound.c.entry_id)
             .subquery()
         )
     q = (
@@ -181,6 +183,47 @@ def expenses_by_day(
         .group_by(day, e.item_id, e.scope_id, e.kind)
     )
     q = _filters(q, e.scope_id, e.item_id, scopes=scopes, item_ids=item_ids, category=category)
+    return list(conn.execute(q))
+
+
+def totals_at(
+    conn: Connection,
+    org_id: int,
+    boundaries: list[datetime],
+    *,
+    group: str,
+    scopes: Collection[int] | None = None,
+    item_ids: Collection[int] | None = None,
+    category: str | None = None,
+) -> list[Row[Any]]:
+    """(k, key, cogs, shrinkage, ppv): the running totals before the k-th boundary, summed per
+    key (None; or an item's SKU, its category, or the scope's id: ``group``). One index seek
+    per boundary, item and scope."""
+    pair_q = totals.pairs(org_id, scopes=scopes, item_ids=item_ids, category=category)
+    parts = []
+    for k, at in enumerate(boundaries):
+        b = totals.boundary(org_id, pair_q, at, f"b{k}")
+        parts.append(select(literal(k).label("k"), b.c.item_id, b.c.scope_id, b.c.entry_id))
+    u = union_all(*parts).subquery("u")
+    e = valuation_entries.alias("e")
+    key = {
+        "total": literal(None),
+        "item": items.c.sku,
+        "category": items.c.category,
+        "warehouse": u.c.scope_id,
+    }[group]
+    q = (
+        select(
+            u.c.k,
+            key.label("key"),
+            func.sum(e.c.sum_cogs).label("cogs"),
+            func.sum(e.c.sum_shrinkage).label("shrinkage"),
+            func.sum(e.c.sum_ppv).label("ppv"),
+        )
+        .join(e, e.c.id == u.c.entry_id)
+        .join(items, items.c.id == u.c.item_id)
+        .group_by(u.c.k, key)
+    )
     return list(conn.execute(q))
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, case, func, insert, literal, select, union_all
+from sqlalchemy import Connection, case, func, insert, literal, or_, select, union_all
 
 from onhand.domain.chain import ChainHead, MovementRecord
+from onhand.domain.valuation import COGS_KINDS, Kind
+from onhand.domain.valuation_totals import OUT_KINDS, SHRINK_KINDS, SOLD_KINDS
 from onhand.store.locking import chunks
 from onhand.store.tables import (
     balances,
@@ -25,6 +27,7 @@ from onhand.store.tables import (
     valuation_items,
     valuation_positions,
 )
+from onhand.store.valuation_totals import day_column
 
 
 def _org_filter(col: Any, org_id: int | None) -> list[Any]:
@@ -255,3 +258,69 @@ def valuation_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
                 SimpleNamespace(org_id=r.org_id, item_id=r.item_id, scope_id=r.scope_id, **got)
             )
     return out
+
+
+def totals_mismatches(conn: Connection, org_id: int | None) -> list[Any]:
+    """(org, item, scope, entry id, found) of the first entry of each item and scope whose
+    running totals (domain/valuation_totals.py) differ from those recomputed over its
+    predecessors: sums by windows, the day integrals step by step from the entry before."""
+    e = valuation_entries.c
+    w = {"partition_by": (e.org_id, e.item_id, e.scope_id), "order_by": (e.at, e.id)}
+
+    def running(expr: Any) -> Any:
+        return func.sum(expr).over(**w)
+
+    def of(kinds: Iterable[Kind], col: Any) -> Any:
+        return case((e.kind.in_([k.value for k in kinds]), col), else_=0)
+
+    def prev(col: Any) -> Any:
+        return func.lag(col).over(**w)
+
+    sums = {
+        "level_qty": running(e.qty),
+        "level_value": running(e.value),
+        "sum_cogs": running(of(COGS_KINDS, e.expense)),
+        "sum_shrinkage": running(of(SHRINK_KINDS, e.expense)),
+        "sum_ppv": running(of([Kind.PPV], e.expense)),
+        "sum_sold": running(of(SOLD_KINDS, e.qty)),
+        "sum_received": running(of([Kind.RECEIPT], e.qty)),
+        "sum_transferred_in": running(of([Kind.TRANSFER_IN], e.qty)),
+        "sum_outbound": running(of(OUT_KINDS, e.qty)),
+    }
+    steps = {
+        "p_day": prev(e.day),
+        "p_qty": prev(e.level_qty),
+        "p_value": prev(e.level_value),
+        "p_held": prev(e.held_value),
+        "p_out": prev(e.out_days),
+    }
+    inner = (
+        select(
+            e.org_id, e.item_id, e.scope_id, e.id, e.day, e.held_value, e.out_days,
+            day_column(conn, e.at).label("true_day"),
+            *(e[n] for n in sums),
+            *(v.label(f"r_{n}") for n, v in sums.items()),
+            *(v.label(n) for n, v in steps.items()),
+        )
+        .where(*_org_filter(e.org_id, org_id))
+        .subquery("t")
+    )  # fmt: skip
+    t = inner.c
+    gap = t.day - t.p_day
+    held = case((t.p_day.is_(None), 0), else_=t.p_held + t.p_value * gap)
+    out = case(
+        (t.p_day.is_(None), 0),
+        else_=t.p_out + case((t.p_qty <= 0, gap), else_=0),
+    )
+    bad = or_(
+        t.day != t.true_day,
+        t.held_value != held,
+        t.out_days != out,
+        *(t[n] != t[f"r_{n}"] for n in sums),
+    )
+    q = (
+        select(t.org_id, t.item_id, t.scope_id, func.min(t.id).label("entry_id"))
+        .where(bad)
+        .group_by(t.org_id, t.item_id, t.scope_id)
+    )
+    return list(conn.execute(q))

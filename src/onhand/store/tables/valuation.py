@@ -16,6 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from onhand.domain.valuation_totals import TOTAL_FIELDS
 from onhand.store.tables.core import (
     UTCDateTime,
     created_columns,
@@ -157,8 +158,20 @@ valuation_entries = Table(
     # When it counts: the movement's effective time, or when a cost or revaluation was applied.
     Column("at", UTCDateTime, nullable=False),
     Column("recorded_at", UTCDateTime, nullable=False),
+    # Running totals of the item in the scope up to this entry, in order of (at, id): see
+    # domain/valuation_totals.py. ``day`` is the UTC day of ``at`` (days since 1970-01-01).
+    Column("day", Integer, nullable=False, server_default="0"),
+    *(Column(name, BigInteger, nullable=False, server_default="0") for name in TOTAL_FIELDS),
 )
 Index("ix_valuation_entries_org_at", valuation_entries.c.org_id, valuation_entries.c.at)
+Index(
+    "ix_valuation_entries_pair_at",
+    valuation_entries.c.org_id,
+    valuation_entries.c.item_id,
+    valuation_entries.c.scope_id,
+    valuation_entries.c.at,
+    valuation_entries.c.id,
+)
 Index(
     "ix_valuation_entries_org_movement",
     valuation_entries.c.org_id,
