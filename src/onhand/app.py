@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from onhand import web
 from onhand.api.app import create_api
 from onhand.config import Settings, load_settings
 from onhand.store.engine import make_engine
@@ -24,13 +25,16 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
 
 
 def build_app(settings: Settings | None = None) -> FastAPI:
+    """The API with the web pages beside it."""
     settings = settings or load_settings()
-    return create_api(
+    app = create_api(
         open_database(settings),
         max_body_bytes=settings.max_body_bytes,
         planning_backend=settings.planning_backend,
         planning_jobs=settings.planning_jobs,
     )
+    web.install(app)
+    return app
 
 
 def asgi() -> FastAPI:

@@ -118,7 +118,7 @@ def serve_api(host: str, port: int, workers: int = 1) -> None:
     # The workers build their app from the environment.
     os.environ["ONHAND_DATABASE_URL"] = state.settings.database_url
     database().dispose()  # migrate once, before the workers start
-    console.print(f"onhand API on http://{host}:{port}  (docs at /docs)")
+    console.print(f"onhand on http://{host}:{port}  (web pages at /, API docs at /docs)")
     uvicorn.run(
         "onhand.app:asgi",
         factory=True,

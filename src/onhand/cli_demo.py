@@ -87,6 +87,7 @@ def _print_access(result: demo_service.DemoResult, host: str, port: int, serve: 
     url = f"http://{host}:{port}"
     lines = [
         ("Database", state.settings.database_url),
+        ("Web", f"{url}/  (sign in with the login below)"),
         ("API", f"{url}/api/v1"),
         ("Docs", f"{url}/docs"),
         ("Login", f"{result.username} / {result.password}  (POST /api/v1/auth/token)"),

@@ -4,6 +4,7 @@ the schema of tables.py; upgrading an up-to-date database changes nothing; downg
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
+from onhand.services import postings, verify
 from onhand.store.engine import make_engine
 from onhand.store.migrate import (
     MIGRATIONS,
@@ -24,6 +26,7 @@ from onhand.store.migrate import (
 from onhand.store.tables import metadata
 from onhand.store.unit_of_work import Database
 from tests.conftest import make_org
+from tests.integration.ledger_helpers import build_world, mv
 
 
 @pytest.fixture
@@ -163,3 +166,34 @@ def test_a_database_with_data_upgrades_from_each_revision_to_head(engine: Engine
         qty = conn.exec_driver_sql("SELECT qty FROM balances").scalar_one()
     assert not held
     assert qty == 5
+
+
+def test_entries_valued_before_their_running_totals_existed_get_them(engine: Engine) -> None:
+    """0011 adds running totals to the valuation entries and computes them for those there,
+    in each item's running order, back-dated ones included: verify finds them right."""
+    upgrade(engine)
+    db = Database(engine)
+    world = build_world(db, make_org(db).actor)
+    t0 = datetime(2026, 2, 2, tzinfo=UTC)
+    for sku, src, dst, qty, days in (
+        ("BOLT", "@supplier", "WH1/A/01", 10, 3),
+        ("BOLT", "WH1/A/01", "@customer", 4, 5),
+        ("BOLT", "@supplier", "WH1/A/01", 5, 1),  # back-dated
+        ("BOLT", "WH1/NEG", "@customer", 2, 4),
+    ):
+        postings.post_movements(db, world.actor, [mv(sku, src, dst, qty, at=t0 + timedelta(days))])
+    with db.reading() as uow:
+        before = uow.conn.exec_driver_sql(
+            "SELECT id, level_qty, held_value, out_days FROM valuation_entries ORDER BY id"
+        ).all()
+    assert len(before) == 4
+
+    downgrade(engine, "0010")
+    upgrade(engine)
+
+    with db.reading() as uow:
+        after = uow.conn.exec_driver_sql(
+            "SELECT id, level_qty, held_value, out_days FROM valuation_entries ORDER BY id"
+        ).all()
+    assert after == before
+    assert verify.verify(db, org_id=world.org_id).findings == []

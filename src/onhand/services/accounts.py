@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -192,8 +192,15 @@ def authenticate_in(uow: UnitOfWork, token: str) -> Actor:
     )
 
 
-def login(db: Database, username: str, password: str, *, token_name: str = "login") -> NewToken:
-    """Exchange a username and password for a new API token."""
+def login(
+    db: Database,
+    username: str,
+    password: str,
+    *,
+    token_name: str = "login",
+    lifetime: timedelta | None = None,
+) -> NewToken:
+    """Exchange a username and password for a new API token (expiring after ``lifetime``)."""
     with db.writing() as uow:
         user = accounts.user_by_username(uow.conn, username[:64])
         try:
@@ -202,16 +209,35 @@ def login(db: Database, username: str, password: str, *, token_name: str = "logi
             user = None
         if user is None or not user.active:
             raise Unauthenticated("wrong username or password", code="bad_credentials")
+        now = utcnow()
         token = _issue_token(
             uow,
             org_id=user.org_id,
             user_id=user.id,
             name=token_name,
-            now=utcnow(),
+            now=now,
             created_by=user.id,
+            expires_at=now + lifetime if lifetime else None,
         )
         uow.commit()
     return token
+
+
+def logout(db: Database, token: str) -> None:
+    """Revoke the token presented (a web session's); unknown or revoked already: nothing."""
+    _check_token_shape(token)
+    with db.writing() as uow:
+        accounts.revoke_token_by_hash(uow.conn, hash_token(token), utcnow())
+        uow.commit()
+
+
+def organisation_of(db: Database, actor: Actor) -> dict[str, str]:
+    """The slug and name of the actor's organisation."""
+    with db.reading() as uow:
+        row = accounts.org_by_id(uow.conn, actor.org_id)
+    if row is None:
+        raise not_found("organisation", actor.org_id)
+    return {"slug": row.slug, "name": row.name}
 
 
 def _warehouse_ids(uow: UnitOfWork, org_id: int, paths: list[str]) -> list[int]:

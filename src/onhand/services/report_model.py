@@ -35,7 +35,8 @@ class ReportParams:
 class Chart:
     """What to draw, not how: values per label, one list per series. ``bars`` draws the series
     side by side, ``stacked`` on top of each other, ``pareto`` the first series as bars with its
-    cumulative share as a line and ``cutoffs`` (percent) as dashed lines."""
+    cumulative share as a line and ``cutoffs`` (percent) as dashed lines, ``line`` each series
+    as a line over ordered labels."""
 
     kind: str
     title: str

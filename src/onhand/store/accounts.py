@@ -199,6 +199,18 @@ def token_by_id(conn: Connection, org_id: int, token_id: int) -> Row[Any] | None
     ).first()
 
 
+def revoke_token_by_hash(conn: Connection, token_hash: str, now: datetime) -> None:
+    conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def org_by_id(conn: Connection, org_id: int) -> Row[Any] | None:
+    return conn.execute(select(organisations).where(organisations.c.id == org_id)).first()
+
+
 def revoke_token(conn: Connection, org_id: int, token_id: int, now: datetime) -> None:
     conn.execute(
         update(api_tokens)

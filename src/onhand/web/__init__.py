@@ -1,0 +1,20 @@
+"""The web pages: server-rendered HTML on the same port, users and roles as the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from onhand.web import auth, dashboard, errors
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their static files and their error pages to the API application."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (auth, dashboard):
+        app.include_router(module.router)
+    errors.install(app)
