@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, insert, select
+from sqlalchemy import Connection, Row, bindparam, func, insert, select
 from sqlalchemy.orm import aliased
 
 from onhand.domain.chain import MovementRecord
@@ -63,6 +63,12 @@ def insert_posting(
         },
     )
     return int(row[0])
+
+
+def latest_posting_id(conn: Connection, org_id: int) -> int:
+    """The organisation's latest posting (0 before the first)."""
+    q = select(func.max(postings.c.id)).where(postings.c.org_id == org_id)
+    return int(conn.execute(q).scalar() or 0)
 
 
 def posting_movement_ids(conn: Connection, org_id: int, posting_id: int) -> list[int]:

@@ -221,6 +221,8 @@ postings = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("org_id", "idempotency_key"),
 )
+# The organisation's latest posting, one seek: what live pages watch for changes.
+Index("ix_postings_org_id", postings.c.org_id, postings.c.id)
 
 movement_id_seq = Sequence("movement_id_seq", metadata=metadata)
 
