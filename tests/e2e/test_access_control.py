@@ -265,6 +265,10 @@ def test_a_user_restricted_to_a_warehouse_posts_only_there(site: Tenant) -> None
     seen = clerk.http.get("/stock/items/A").json()
     assert {line["location"] for line in seen["lines"]} == {"WH1/B1"}
     assert seen["total"] == "11"
+    # The item's history: the movements into or out of WH1 only.
+    moved = clerk.http.get("/items/A/movements").json()["movements"]
+    assert [m["to"] for m in moved] == ["WH1/B1", "WH1/B1"]
+    assert len(site.http.get("/items/A/movements").json()["movements"]) == 3
 
 
 def test_a_user_reads_their_own_account_but_only_admins_read_others(site: Tenant) -> None:

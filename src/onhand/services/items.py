@@ -203,6 +203,28 @@ def list_items(
         return [_out(r, codes[r.id]) for r in rows]
 
 
+def count_items(
+    db: Database,
+    actor: Actor,
+    *,
+    category: str | None = None,
+    active: bool | None = None,
+    search: str | None = None,
+    after: str | None = None,
+) -> int:
+    """How many items ``list_items`` finds with the same filters (after ``after``, if given)."""
+    actor.require(Permission.READ)
+    with db.reading() as uow:
+        return catalog.count_items(
+            uow.conn,
+            actor.org_id,
+            category=category,
+            active=active,
+            search=search,
+            after_sku=after,
+        )
+
+
 def update_item(db: Database, actor: Actor, sku: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Change an item's fields; unit and tracking only while it has no movements."""
     actor.require(Permission.MANAGE_MASTER_DATA)

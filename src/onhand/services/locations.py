@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -9,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import Conflict, Forbidden, InvalidInput
 from onhand.domain.locations import LocationKind, check_code, child_path
+from onhand.domain.quantities import from_micro
 from onhand.services.common import not_found, utcnow
-from onhand.store import accounts, locking, sites, tables
+from onhand.store import accounts, locking, sites, stock, tables
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 USER_KINDS = (LocationKind.INTERNAL, LocationKind.TRANSIT, LocationKind.SCRAP)
+MAX_TREE = 5000
 
 
 def _out(row: Any) -> dict[str, Any]:
@@ -188,6 +191,59 @@ def list_locations(
             limit=limit,
         )
         return [_out(r) for r in rows]
+
+
+def list_warehouses(db: Database, actor: Actor) -> list[dict[str, Any]]:
+    """The active warehouses (top-level stock locations) the actor may work in, by path."""
+    actor.require(Permission.READ)
+    with db.reading() as uow:
+        rows = sites.warehouses(uow.conn, actor.org_id)
+    return [_out(r) for r in rows if actor.may_touch_warehouse(r.id)]
+
+
+def location_tree(
+    db: Database, actor: Actor, *, under: str | None = None, limit: int = 1000
+) -> dict[str, Any]:
+    """The warehouse trees (or the subtree of ``under``, itself included) in path order, first
+    ``limit`` locations, each with what it and the locations below it hold: how many items and
+    their quantity (summed over items, whatever their units), and ``total`` locations in all.
+    Only the actor's warehouses; the stock is read in one grouped query, not per location."""
+    actor.require(Permission.READ)
+    if not 1 <= limit <= MAX_TREE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_TREE}", code="invalid_limit")
+    with db.reading() as uow:
+        conn, org, whs = uow.conn, actor.org_id, actor.warehouse_ids
+        if under is not None:
+            top = sites.location_by_path(conn, org, under)
+            if top is None:
+                raise not_found("location", under)
+            actor.require_warehouse(top.warehouse_id, top.path)
+        rows = sites.tree_locations(conn, org, under=under, warehouse_ids=whs, limit=limit)
+        total = len(rows)
+        if total == limit:
+            total = sites.count_tree_locations(conn, org, under=under, warehouse_ids=whs)
+        held = stock.totals_by_location(conn, org, under=under, warehouse_ids=whs)
+    own: dict[str, int] = defaultdict(int)
+    below: dict[str, int] = defaultdict(int)
+    items_below: dict[str, set[int]] = defaultdict(set)
+    for r in held:
+        own[r.path] += r.qty
+        # The stock counts in the location and in each location above it.
+        for i, ch in enumerate(r.path + "/"):
+            if ch == "/":
+                below[r.path[:i]] += r.qty
+                items_below[r.path[:i]].add(r.item_id)
+    out = []
+    for r in rows:
+        out.append(
+            _out(r)
+            | {
+                "items": len(items_below.get(r.path, ())),
+                "quantity": from_micro(below.get(r.path, 0)),
+                "own_quantity": from_micro(own.get(r.path, 0)),
+            }
+        )
+    return {"under": under, "total": total, "locations": out}
 
 
 def update_location(

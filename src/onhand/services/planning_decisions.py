@@ -24,6 +24,7 @@ from onhand.domain.quantities import check_quantity, from_micro, to_micro
 from onhand.services.common import audit, document_number, not_found, utcnow
 from onhand.services.postings import write_retrying
 from onhand.services.purchase_orders import PoCreate, PoLineInput, create_po_in
+from onhand.services.sales_orders import warehouse_row
 from onhand.services.transfers import TransferCreate, TransferLineInput, create_transfer_in
 from onhand.store import catalog, planning
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -161,6 +162,31 @@ def get_line(db: Database, actor: Actor, number: str, sku: str) -> dict[str, Any
     with db.reading() as uow:
         run = _run(uow, actor, number)
         return line_out(_lines_by_sku(uow, actor, run, [sku])[0])
+
+
+def latest_line(db: Database, actor: Actor, sku: str, warehouse: str) -> dict[str, Any] | None:
+    """An item's line in the newest finished planning run of a warehouse (its forecast, levels,
+    stock position and suggestion) with the run's number, when it finished and its forecast
+    period (``bucket``: day, week or month); None when no
+    finished run has a line for the item (no forecast is stored)."""
+    actor.require(Permission.READ)
+    with db.reading() as uow:
+        conn, org = uow.conn, actor.org_id
+        wh = warehouse_row(uow, actor, warehouse)
+        ref = catalog.item_refs_by_sku(conn, org, [sku]).get(sku)
+        if ref is None:
+            raise not_found("SKU", sku)
+        run_id = planning.latest_done_run_id(conn, org, wh.id)
+        run = None if run_id is None else planning.run_by_id(conn, org, run_id)
+        row = None if run is None else planning.line_by_item(conn, org, run.id, ref.id)
+        if run is None or row is None:
+            return None
+        return line_out(row) | {
+            "run": run.number,
+            "warehouse": wh.path,
+            "run_finished_at": run.finished_at,
+            "bucket": json.loads(run.parameters).get("bucket"),
+        }
 
 
 def edit_line(db: Database, actor: Actor, number: str, sku: str, qty: Decimal) -> dict[str, Any]:

@@ -4,6 +4,7 @@ an item's movement history."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor, Permission
@@ -44,6 +45,8 @@ def _line(r: Any, precision: int) -> dict[str, Any]:
         out["location"] = r.path
     if "sku" in r._fields:
         out["sku"] = r.sku
+        out["name"] = r.name
+        out["uom"] = r.uom
     out["lot"] = r.lot
     out["expiry_date"] = r.expiry_date
     out["serial"] = r.serial
@@ -89,6 +92,23 @@ def on_hand_by_item(
         "total": from_micro(total, item.precision),
         "lines": [_line(r, item.precision) | {"location_kind": r.kind} for r in rows],
     }
+
+
+def on_hand_totals(db: Database, actor: Actor, skus: list[str]) -> dict[str, Decimal]:
+    """The stock (internal and transit locations) of each of these SKUs, as ``on_hand_by_item``
+    totals it, in one query; unknown SKUs are left out."""
+    actor.require(Permission.READ)
+    if len(skus) > MAX_PAGE:
+        raise InvalidInput(f"at most {MAX_PAGE} SKUs at once", code="too_many_items")
+    with db.reading() as uow:
+        refs = catalog.item_refs_by_sku(uow.conn, actor.org_id, skus)
+        totals = stock.totals_of_items(
+            uow.conn,
+            actor.org_id,
+            [r.id for r in refs.values()],
+            warehouse_ids=actor.warehouse_ids,
+        )
+    return {sku: from_micro(totals.get(r.id, 0), r.precision) for sku, r in refs.items()}
 
 
 def on_hand_by_location(
@@ -186,7 +206,8 @@ def item_history(
     before_id: int | None = None,
     limit: int = 100,
 ) -> dict[str, Any]:
-    """An item's movements, newest first; pass ``next_before_id`` back to get the next page."""
+    """An item's movements, newest first; pass ``next_before_id`` back to get the next page.
+    A user restricted to some warehouses sees the movements into or out of them only."""
     actor.require(Permission.READ)
     _check_as_of(since)
     _check_as_of(until)
@@ -206,6 +227,7 @@ def item_history(
             ref_id=ref_id,
             after_id=before_id,
             limit=limit,
+            warehouse_ids=actor.warehouse_ids,
         )
         out = _with_reversals(uow, actor, rows)
     return {

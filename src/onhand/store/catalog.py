@@ -134,7 +134,34 @@ def list_items(
     after_sku: str | None,
     limit: int,
 ) -> list[Row[Any]]:
-    q = select(items).where(items.c.org_id == org_id)
+    q = _items_where(select(items), org_id, category, active, search, after_sku)
+    return list(conn.execute(q.order_by(items.c.sku).limit(limit)))
+
+
+def count_items(
+    conn: Connection,
+    org_id: int,
+    *,
+    category: str | None,
+    active: bool | None,
+    search: str | None,
+    after_sku: str | None,
+) -> int:
+    """How many items ``list_items`` would list with no limit."""
+    q = select(func.count()).select_from(items)
+    q = _items_where(q, org_id, category, active, search, after_sku)
+    return int(conn.execute(q).scalar_one())
+
+
+def _items_where(
+    q: Any,
+    org_id: int,
+    category: str | None,
+    active: bool | None,
+    search: str | None,
+    after_sku: str | None,
+) -> Any:
+    q = q.where(items.c.org_id == org_id)
     if category is not None:
         q = q.where(items.c.category == category)
     if active is not None:
@@ -144,7 +171,7 @@ def list_items(
         q = q.where(func.lower(items.c.sku).like(pattern) | func.lower(items.c.name).like(pattern))
     if after_sku:
         q = q.where(items.c.sku > after_sku)
-    return list(conn.execute(q.order_by(items.c.sku).limit(limit)))
+    return q
 
 
 def barcodes_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> dict[int, list[str]]:

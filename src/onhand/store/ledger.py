@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -145,9 +146,14 @@ def history(
     ref_id: str | None,
     after_id: int | None,
     limit: int,
+    warehouse_ids: Collection[int] = (),
 ) -> list[Row[Any]]:
-    """An item's movements, newest first, keyset-paged by id."""
+    """An item's movements, newest first, keyset-paged by id; with ``warehouse_ids``, only those
+    into or out of these warehouses."""
     q = _history.where(movements.c.org_id == org_id, movements.c.item_id == item_id)
+    if warehouse_ids:
+        ids = sorted(warehouse_ids)
+        q = q.where(_src.c.warehouse_id.in_(ids) | _dst.c.warehouse_id.in_(ids))
     if location_id is not None:
         q = q.where(
             (movements.c.from_location_id == location_id)

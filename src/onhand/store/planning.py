@@ -171,6 +171,11 @@ def run_by_number(conn: Connection, org_id: int, number: str) -> Row[Any] | None
     return conn.execute(q).first()
 
 
+def run_by_id(conn: Connection, org_id: int, run_id: int) -> Row[Any] | None:
+    q = _run_query.where(planning_runs.c.org_id == org_id, planning_runs.c.id == run_id)
+    return conn.execute(q).first()
+
+
 def list_runs(
     conn: Connection, org_id: int, warehouse_id: int | None, limit: int, before_id: int | None
 ) -> list[Row[Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
@@ -188,3 +188,38 @@ def warehouses(conn: Connection, org_id: int) -> list[Row[Any]]:
             .order_by(locations.c.path)
         )
     )
+
+
+def _tree_where(q: Any, org_id: int, under: str | None, warehouse_ids: Collection[int]) -> Any:
+    """Locations of the warehouse trees (not the virtual ones), under a path, in these
+    warehouses (all when empty)."""
+    q = q.where(locations.c.org_id == org_id, locations.c.warehouse_id.is_not(None))
+    if under is not None:
+        lo, hi = subtree_bounds(under)
+        q = q.where(
+            (locations.c.path == under) | ((locations.c.path >= lo) & (locations.c.path < hi))
+        )
+    if warehouse_ids:
+        q = q.where(locations.c.warehouse_id.in_(sorted(warehouse_ids)))
+    return q
+
+
+def tree_locations(
+    conn: Connection,
+    org_id: int,
+    *,
+    under: str | None,
+    warehouse_ids: Collection[int],
+    limit: int,
+) -> list[Row[Any]]:
+    """The first ``limit`` locations of the warehouse trees (or of one subtree), by path."""
+    q = _tree_where(select(locations), org_id, under, warehouse_ids)
+    return list(conn.execute(q.order_by(locations.c.path).limit(limit)))
+
+
+def count_tree_locations(
+    conn: Connection, org_id: int, *, under: str | None, warehouse_ids: Collection[int]
+) -> int:
+    """How many locations ``tree_locations`` would list with no limit."""
+    q = _tree_where(select(func.count()).select_from(locations), org_id, under, warehouse_ids)
+    return int(conn.execute(q).scalar_one())

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, literal, select, union_all
+from sqlalchemy import Connection, Row, func, literal, select, true, union_all
 
 from onhand.domain.locations import LocationKind, subtree_bounds
 from onhand.store.tables import balances, items, locations, lots, movements, serials
@@ -59,6 +59,8 @@ def _detail(b: Any) -> Any:
     return (
         select(
             items.c.sku,
+            items.c.name,
+            items.c.uom,
             items.c.precision,
             locations.c.path,
             locations.c.kind,
@@ -138,6 +140,8 @@ def on_hand_in_location(
     q = (
         select(
             items.c.sku,
+            items.c.name,
+            items.c.uom,
             items.c.precision,
             lots.c.code.label("lot"),
             lots.c.expiry_date,
@@ -148,7 +152,15 @@ def on_hand_in_location(
         .join(items, items.c.id == b.c.item_id)
         .outerjoin(lots, lots.c.id == b.c.lot_id)
         .outerjoin(serials, serials.c.id == b.c.serial_id)
-        .group_by(items.c.sku, items.c.precision, lots.c.code, lots.c.expiry_date, serials.c.serial)
+        .group_by(
+            items.c.sku,
+            items.c.name,
+            items.c.uom,
+            items.c.precision,
+            lots.c.code,
+            lots.c.expiry_date,
+            serials.c.serial,
+        )
         .having(func.sum(b.c.qty) != 0)
         .order_by(items.c.sku, lots.c.code, serials.c.serial)
     )
@@ -194,6 +206,8 @@ def negative_balances(
     q = (
         select(
             items.c.sku,
+            items.c.name,
+            items.c.uom,
             items.c.precision,
             locations.c.path,
             locations.c.warehouse_id,
@@ -217,3 +231,60 @@ def negative_balances(
         q = q.where(locations.c.warehouse_id.in_(sorted(warehouse_ids)))
     q = q.order_by(last, items.c.sku, locations.c.path, lots.c.code, serials.c.serial)
     return list(conn.execute(q.limit(limit)))
+
+
+def _in_warehouses(warehouse_ids: Collection[int]) -> Any:
+    """Locations of these warehouses or virtual ones (every location when none is given)."""
+    if not warehouse_ids:
+        return true()
+    return locations.c.warehouse_id.is_(None) | locations.c.warehouse_id.in_(sorted(warehouse_ids))
+
+
+def totals_of_items(
+    conn: Connection, org_id: int, item_ids: Collection[int], *, warehouse_ids: Collection[int]
+) -> dict[int, int]:
+    """Stock (internal and transit locations) of each of these items, in these warehouses
+    (all when empty) and in transit: one grouped query."""
+    if not item_ids:
+        return {}
+    q = (
+        select(balances.c.item_id, func.sum(balances.c.qty).label("qty"))
+        .select_from(balances)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(
+            balances.c.org_id == org_id,
+            balances.c.item_id.in_(sorted(item_ids)),
+            balances.c.qty != 0,
+            locations.c.kind.in_((LocationKind.INTERNAL.value, LocationKind.TRANSIT.value)),
+            _in_warehouses(warehouse_ids),
+        )
+        .group_by(balances.c.item_id)
+    )
+    return {r.item_id: int(r.qty) for r in conn.execute(q)}
+
+
+def totals_by_location(
+    conn: Connection, org_id: int, *, under: str | None, warehouse_ids: Collection[int]
+) -> list[Row[Any]]:
+    """(path, item_id, qty) of every non-zero stock in the warehouse trees (or one subtree),
+    summed over lots and serials: one grouped query, whatever the number of bins."""
+    q = (
+        select(locations.c.path, balances.c.item_id, func.sum(balances.c.qty).label("qty"))
+        .select_from(balances)
+        .join(locations, locations.c.id == balances.c.location_id)
+        .where(
+            balances.c.org_id == org_id,
+            balances.c.qty != 0,
+            locations.c.warehouse_id.is_not(None),
+        )
+        .group_by(locations.c.path, balances.c.item_id)
+        .having(func.sum(balances.c.qty) != 0)
+    )
+    if under is not None:
+        lo, hi = subtree_bounds(under)
+        q = q.where(
+            (locations.c.path == under) | ((locations.c.path >= lo) & (locations.c.path < hi))
+        )
+    if warehouse_ids:
+        q = q.where(locations.c.warehouse_id.in_(sorted(warehouse_ids)))
+    return list(conn.execute(q))
