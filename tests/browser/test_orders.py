@@ -111,6 +111,7 @@ def test_pick_and_ship_an_order(page: Any, site: Site) -> None:
     page.get_by_role("button", name="Make a pick list").click()
     assert "is ready: 1 pick" in status_text(page)
     assert page.get_by_label("Confirm pick 1").is_checked()
+    screenshots(page, "pick-list")
     page.get_by_role("button", name="Confirm the ticked picks").click()
     assert page.url.startswith(f"{site.url}/sales-orders/{number}")
     assert "Picks confirmed" in status_text(page)
