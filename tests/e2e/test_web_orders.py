@@ -268,6 +268,12 @@ def test_returns_to_suppliers_scrap_and_transfers_change_stock_or_say_why(
                                                "order": "SO-999999"})  # fmt: skip
     assert r.status_code == 404
     assert alert(r) == "Sales order 'SO-999999' not found."
+    booked = lines | {"to": "WH1/A", "reason": "unwanted", "order": "", "key": "rma-1"}
+    assert "is booked: the goods are in WH1/A" in notice(
+        follow(web, web.post("/returns/customer", booked))
+    )
+    follow(web, web.post("/returns/customer", booked))  # sent twice: booked once
+    assert shop.total("BOLT") == Decimal(9)
 
     moved = {"source": "WH1/A", "destination": "WH2", "rows": "5", "sku": ["BOLT"],
              "quantity": ["3"], "lot": [""], "serial": [""]}  # fmt: skip
@@ -282,7 +288,7 @@ def test_returns_to_suppliers_scrap_and_transfers_change_stock_or_say_why(
     direct = follow(web, web.post("/transfers", moved | {"direct": "1", "key": "d1"}))
     assert "is done: the stock has moved" in notice(direct)
     rows = shop.http.get("/stock/items/BOLT").json()["lines"]
-    assert {(r["location"], r["quantity"]) for r in rows} == {("WH1/A", "4"), ("WH2", "3")}
+    assert {(r["location"], r["quantity"]) for r in rows} == {("WH1/A", "6"), ("WH2", "3")}
 
 
 def test_roles_see_and_do_only_what_they_may(shop: Tenant, web: Web) -> None:

@@ -236,3 +236,16 @@ def test_a_return_to_a_supplier_sends_stock_back_with_a_reason(w: World) -> None
     assert send(3, reason="defective")["replayed"] is True
     assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(7)}
     assert verify.verify(w.db).findings == []
+
+
+def test_a_return_without_an_order_sent_twice_is_booked_once(w: World) -> None:
+    data = ReturnCreate(to="WH1/A/01", reason="unwanted", lines=[ReturnLine("BOLT", D(2))])
+    first = returns.return_goods(w.db, w.actor, data, idempotency_key="rma-twice")
+    again = returns.return_goods(w.db, w.actor, data, idempotency_key="rma-twice")
+    assert str(first["number"]).startswith("RMA-")
+    assert again["replayed"] is True
+    assert again["posting_id"] == first["posting_id"]
+    assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(2)}
+    other = ReturnCreate(to="WH1/A/01", reason="unwanted", lines=[ReturnLine("BOLT", D(3))])
+    with pytest.raises(IdempotencyConflict):
+        returns.return_goods(w.db, w.actor, other, idempotency_key="rma-twice")

@@ -24,7 +24,7 @@ from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.purchase_orders import po_row
 from onhand.services.sales_orders import order_row
 from onhand.services.suppliers import supplier_row
-from onhand.store import catalog, locking, sales, sites
+from onhand.store import catalog, ledger, locking, sales, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 CUSTOMER, SCRAP, SUPPLIER = "@customer", "@scrap", "@supplier"
@@ -97,7 +97,12 @@ def return_goods(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        number = number_of(uow)
+        # A retry refers to the return number its first attempt drew (a new one would differ).
+        first = ledger.find_posting(conn, org, key) if key is not None else None
+        if first is not None:
+            number = str(ledger.movements_of_posting(conn, org, first.id)[0].ref_id)
+        else:
+            number = number_of(uow)
         loc = stock_location(uow, actor, data.to)
         refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
         wanted: dict[int, int] = {}
