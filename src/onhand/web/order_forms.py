@@ -98,6 +98,7 @@ def quantity_of(text: str, line: int | None = None, what: str = "quantity") -> D
 
 
 def optional_decimal(text: str, what: str, line: int | None = None) -> Decimal | None:
+    """A number typed in a form, None when left empty."""
     return decimal_of(text, what, line) if text else None
 
 
@@ -114,6 +115,7 @@ def date_of(text: str, what: str) -> date | None:
 
 
 def text_or_none(text: str) -> str | None:
+    """A text field's value, None when left empty."""
     return text.strip() or None
 
 

@@ -26,16 +26,13 @@ Texts = Annotated[list[str], Form()]
 LINE_FIELDS = ("sku", "quantity", "unit_price")
 
 
-def _list_query(status: str, supplier: str) -> dict[str, str | None]:
-    return {"status": status or None, "supplier": supplier or None}
-
-
 @router.get("/purchase-orders")
 def po_list(request: Request, status: str = "", supplier: str = "") -> Response:
+    """Purchase orders, newest first, by status and supplier."""
     db = db_of(request)
     session = sessions.require(db, request)
     actor = session.actor
-    found = purchase_orders.list_pos(db, actor, **_list_query(status, supplier))  # type: ignore[arg-type]
+    found = purchase_orders.list_pos(db, actor, status=status or None, supplier=supplier or None)
     return page(
         request,
         "orders/po_list.html",
@@ -82,6 +79,7 @@ def _new_form(
 
 @router.get("/purchase-orders/new")
 def po_new(request: Request) -> Response:
+    """The form of a new purchase order (managers and admins)."""
     session = sessions.require(db_of(request), request)
     session.actor.require(Permission.MANAGE_PURCHASING)
     return _new_form(request, session, {}, [])
@@ -118,6 +116,7 @@ def po_create(
     rows: Text = "",
     more: Text = "",
 ) -> Response:
+    """Save a new draft, or show the form again with five more lines or the refusal."""
     db = db_of(request)
     session = sessions.require(db, request)
     sessions.check_csrf(session, {"csrf": csrf})
@@ -222,6 +221,7 @@ def _po_page(
 
 @router.get("/purchase-orders/{number}")
 def po_page(request: Request, number: str) -> Response:
+    """A purchase order: its lines, its receipts, and what may be done with it."""
     session = sessions.require(db_of(request), request)
     return _po_page(request, session, number)
 
@@ -251,16 +251,19 @@ STEPS = {
 
 @router.post("/purchase-orders/{number}/order")
 def po_order(request: Request, number: str, csrf: Text = "") -> Response:
+    """Send a draft to the supplier."""
     return _step(request, number, csrf, "order")
 
 
 @router.post("/purchase-orders/{number}/cancel")
 def po_cancel(request: Request, number: str, csrf: Text = "") -> Response:
+    """Cancel a draft, or an order nothing was received on."""
     return _step(request, number, csrf, "cancel")
 
 
 @router.post("/purchase-orders/{number}/close")
 def po_close(request: Request, number: str, csrf: Text = "") -> Response:
+    """Stop expecting the rest of a partly received order."""
     return _step(request, number, csrf, "close")
 
 
@@ -321,6 +324,7 @@ def po_receive(
     expiry: Texts = [],  # noqa: B006
     serials: Texts = [],  # noqa: B006
 ) -> Response:
+    """Receive goods against the order's lines."""
     db = db_of(request)
     session = sessions.require(db, request)
     sessions.check_csrf(session, {"csrf": csrf})

@@ -71,6 +71,7 @@ def _returns_page(
 
 @router.get("/returns")
 def returns_page(request: Request) -> Response:
+    """The returns page: its three empty forms."""
     session = sessions.require(db_of(request), request)
     return _returns_page(request, session)
 
@@ -114,6 +115,7 @@ def customer_return(
     rows: Text = "",
     more: Text = "",
 ) -> Response:
+    """Book goods back from a customer, or show the form again."""
     db = db_of(request)
     session = sessions.require(db, request)
     sessions.check_csrf(session, {"csrf": csrf})
@@ -162,6 +164,7 @@ def supplier_return(
     rows: Text = "",
     more: Text = "",
 ) -> Response:
+    """Send goods back to a supplier, or show the form again."""
     db = db_of(request)
     session = sessions.require(db, request)
     sessions.check_csrf(session, {"csrf": csrf})
@@ -215,6 +218,7 @@ def scrap(
     lot: Text = "",
     serial: Text = "",
 ) -> Response:
+    """Write stock off to scrap, or show the form again."""
     db = db_of(request)
     session = sessions.require(db, request)
     sessions.check_csrf(session, {"csrf": csrf})

@@ -29,6 +29,7 @@ LINE_FIELDS = ("sku", "quantity", "unit_price")
 
 @router.get("/sales-orders")
 def so_list(request: Request, status: str = "") -> Response:
+    """Sales orders, newest first, by status; the open pick lists."""
     db = db_of(request)
     session = sessions.require(db, request)
     actor = session.actor
@@ -70,6 +71,7 @@ def _new_form(
 
 @router.get("/sales-orders/new")
 def so_new(request: Request) -> Response:
+    """The form of a new sales order."""
     session = sessions.require(db_of(request), request)
     session.actor.require(Permission.MANAGE_SALES)
     return _new_form(request, session, {}, [])
@@ -106,6 +108,7 @@ def so_create(
     rows: Text = "",
     more: Text = "",
 ) -> Response:
+    """Create the order (it reserves what is available), or show the form again."""
     db = db_of(request)
     session = sessions.require(db, request)
     sessions.check_csrf(session, {"csrf": csrf})
@@ -185,6 +188,7 @@ def _so_page(
 
 @router.get("/sales-orders/{number}")
 def so_page(request: Request, number: str) -> Response:
+    """A sales order: its lines, reservations and picks, and what may be done with it."""
     session = sessions.require(db_of(request), request)
     return _so_page(request, session, number)
 
@@ -203,6 +207,7 @@ def _refused(request: Request, session: Session, number: str, exc: OnhandError) 
 
 @router.post("/sales-orders/{number}/reallocate")
 def so_reallocate(request: Request, number: str, csrf: Text = "") -> Response:
+    """Reserve what is available now for the order's backorders."""
     session = _acting(request, csrf)
     try:
         so = sales_orders.reallocate(db_of(request), session.actor, number)
@@ -215,6 +220,7 @@ def so_reallocate(request: Request, number: str, csrf: Text = "") -> Response:
 
 @router.post("/sales-orders/{number}/pick-list")
 def so_pick_list(request: Request, number: str, csrf: Text = "") -> Response:
+    """A pick list for what the order has reserved."""
     session = _acting(request, csrf)
     db = db_of(request)
     try:
@@ -231,6 +237,7 @@ def so_pick_list(request: Request, number: str, csrf: Text = "") -> Response:
 
 @router.post("/sales-orders/{number}/ship")
 def so_ship(request: Request, number: str, csrf: Text = "", key: Text = "") -> Response:
+    """Ship what is picked for the order."""
     session = _acting(request, csrf)
     try:
         done = shipping.ship_order(
@@ -245,6 +252,7 @@ def so_ship(request: Request, number: str, csrf: Text = "", key: Text = "") -> R
 
 @router.post("/sales-orders/{number}/cancel")
 def so_cancel(request: Request, number: str, csrf: Text = "") -> Response:
+    """Cancel what is not shipped, releasing its reservations."""
     session = _acting(request, csrf)
     try:
         sales_orders.cancel_order(db_of(request), session.actor, number)
@@ -298,6 +306,7 @@ def _pick_page(
 
 @router.get("/pick-lists/{number}")
 def pick_list(request: Request, number: str) -> Response:
+    """A pick list: its picks in walking order, and the form to confirm them."""
     session = sessions.require(db_of(request), request)
     return _pick_page(request, session, number)
 
@@ -336,6 +345,7 @@ def pick_confirm(
     lot: Texts = [],  # noqa: B006
     serial: Texts = [],  # noqa: B006
 ) -> Response:
+    """Confirm the ticked picks (a short pick backorders the rest)."""
     session = _acting(request, csrf)
     fields = {"seq": seq, "location": location, "quantity": quantity, "lot": lot, "serial": serial}
     chosen = set(confirm)

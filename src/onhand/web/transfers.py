@@ -26,6 +26,7 @@ STATUSES = ("planned", "in_transit", "received", "cancelled")
 
 @router.get("/transfers")
 def transfer_list(request: Request, status: str = "") -> Response:
+    """Transfers, newest first, by status."""
     db = db_of(request)
     session = sessions.require(db, request)
     if status and status not in STATUSES:
@@ -69,6 +70,7 @@ def _new_form(
 
 @router.get("/transfers/new")
 def transfer_new(request: Request) -> Response:
+    """The form of a new transfer."""
     session = sessions.require(db_of(request), request)
     session.actor.require(Permission.POST_MOVEMENTS)
     return _new_form(request, session, {}, [])
@@ -110,6 +112,7 @@ def transfer_create(
     rows: Text = "",
     more: Text = "",
 ) -> Response:
+    """Plan (or, when direct, carry out) a transfer, or show the form again."""
     db = db_of(request)
     session = sessions.require(db, request)
     sessions.check_csrf(session, {"csrf": csrf})
@@ -171,6 +174,7 @@ def _transfer_page(
 
 @router.get("/transfers/{number}")
 def transfer_page(request: Request, number: str) -> Response:
+    """A transfer: its lines, where it stands and what may be done with it."""
     session = sessions.require(db_of(request), request)
     return _transfer_page(request, session, number)
 
@@ -200,14 +204,17 @@ def _step(request: Request, number: str, csrf: str, key: str, step: str) -> Resp
 
 @router.post("/transfers/{number}/ship")
 def transfer_ship(request: Request, number: str, csrf: Text = "", key: Text = "") -> Response:
+    """Ship a planned transfer: the goods go into transit."""
     return _step(request, number, csrf, key, "ship")
 
 
 @router.post("/transfers/{number}/receive")
 def transfer_receive(request: Request, number: str, csrf: Text = "", key: Text = "") -> Response:
+    """Receive a transfer in transit at its destination."""
     return _step(request, number, csrf, key, "receive")
 
 
 @router.post("/transfers/{number}/cancel")
 def transfer_cancel(request: Request, number: str, csrf: Text = "") -> Response:
+    """Cancel a planned transfer."""
     return _step(request, number, csrf, "", "cancel")
