@@ -13,16 +13,20 @@ from onhand.services import (
     availability,
     locations,
     picking,
+    purchase_orders,
     returns,
     sales_orders,
     shipping,
+    suppliers,
     transfers,
     verify,
 )
 from onhand.services.availability import AtpRequest
 from onhand.services.picking import PickConfirmation
-from onhand.services.returns import ReturnCreate, ReturnLine
+from onhand.services.purchase_orders import PoCreate, PoLineInput
+from onhand.services.returns import ReturnCreate, ReturnLine, SupplierReturnCreate
 from onhand.services.sales_orders import SoCreate, SoLineInput
+from onhand.services.suppliers import SupplierCreate
 from onhand.services.transfers import TransferCreate, TransferLineInput
 from onhand.store.unit_of_work import Database
 from tests.conftest import Org
@@ -196,3 +200,52 @@ def test_scrap_needs_a_reason_code(w: World) -> None:
     assert err.value.code == "invalid_reason"
     returns.scrap(w.db, w.actor, sku="BOLT", source="WH1/A/01", quantity=D(2), reason="damaged")
     assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(3)}
+
+
+def test_a_return_to_a_supplier_sends_stock_back_with_a_reason(w: World) -> None:
+    suppliers.create_supplier(w.db, w.actor, SupplierCreate(code="ACME", name="Acme"))
+    suppliers.create_supplier(w.db, w.actor, SupplierCreate(code="OTHER", name="Other"))
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 10))
+    po = purchase_orders.create_po(
+        w.db,
+        w.actor,
+        PoCreate(supplier="OTHER", receive_to="WH1/RECV", lines=[PoLineInput("BOLT", D(1))]),
+    )
+
+    def send(quantity: int, **kw: object) -> dict[str, object]:
+        data = SupplierReturnCreate(
+            supplier="ACME",
+            source="WH1/A/01",
+            lines=[ReturnLine("BOLT", D(quantity))],
+            **kw,  # type: ignore[arg-type]
+        )
+        return returns.return_to_supplier(w.db, w.actor, data, idempotency_key="rtv-1")
+
+    with pytest.raises(InvalidInput) as err:
+        send(3, reason="Broken!")
+    assert err.value.code == "invalid_reason"
+    with pytest.raises(InvalidInput) as err:
+        send(3, reason="defective", order=po["number"])
+    assert err.value.code == "po_of_another_supplier"
+    with pytest.raises(InsufficientStock):
+        send(11, reason="defective")
+    assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(10)}
+    sent = send(3, reason="defective")
+    assert sent["supplier"] == "ACME"
+    assert sent["replayed"] is False
+    assert send(3, reason="defective")["replayed"] is True
+    assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(7)}
+    assert verify.verify(w.db).findings == []
+
+
+def test_a_return_without_an_order_sent_twice_is_booked_once(w: World) -> None:
+    data = ReturnCreate(to="WH1/A/01", reason="unwanted", lines=[ReturnLine("BOLT", D(2))])
+    first = returns.return_goods(w.db, w.actor, data, idempotency_key="rma-twice")
+    again = returns.return_goods(w.db, w.actor, data, idempotency_key="rma-twice")
+    assert str(first["number"]).startswith("RMA-")
+    assert again["replayed"] is True
+    assert again["posting_id"] == first["posting_id"]
+    assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(2)}
+    other = ReturnCreate(to="WH1/A/01", reason="unwanted", lines=[ReturnLine("BOLT", D(3))])
+    with pytest.raises(IdempotencyConflict):
+        returns.return_goods(w.db, w.actor, other, idempotency_key="rma-twice")

@@ -1,9 +1,10 @@
-"""Customer returns and scrap.
+"""Customer returns, returns to suppliers and scrap.
 
 A return brings goods back from @customer into a stock location: back to stock, or into a held
 location (quarantine) where they are on hand but not available until released. Against a sales
-order, a return may not bring back more of an item than the order shipped. Scrap moves stock to
-@scrap with a reason code.
+order, a return may not bring back more of an item than the order shipped. A return to a supplier
+sends stock from a stock location back to @supplier (valuation books it as a supplier return, not
+as cost of goods sold). Scrap moves stock to @scrap with a reason code.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from onhand.domain.quantities import check_quantity, to_micro
 from onhand.services import availability, postings
 from onhand.services.common import audit, document_number, stock_location
 from onhand.services.postings import MovementInput, write_retrying
+from onhand.services.purchase_orders import po_row
 from onhand.services.sales_orders import order_row
-from onhand.store import catalog, locking, sales, sites
+from onhand.services.suppliers import supplier_row
+from onhand.store import catalog, ledger, locking, sales, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
-CUSTOMER, SCRAP = "@customer", "@scrap"
+CUSTOMER, SCRAP, SUPPLIER = "@customer", "@scrap", "@supplier"
 REASON = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 
 
@@ -94,7 +97,12 @@ def return_goods(
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
-        number = number_of(uow)
+        # A retry refers to the return number its first attempt drew (a new one would differ).
+        first = ledger.find_posting(conn, org, key) if key is not None else None
+        if first is not None:
+            number = str(ledger.movements_of_posting(conn, org, first.id)[0].ref_id)
+        else:
+            number = number_of(uow)
         loc = stock_location(uow, actor, data.to)
         refs = catalog.item_refs_by_sku(conn, org, [x.sku for x in data.lines])
         wanted: dict[int, int] = {}
@@ -147,6 +155,74 @@ def return_goods(
             "movement_ids": posted.movement_ids,
             "to": loc.path,
             "quarantined": held,
+            "replayed": False,
+        }
+
+    return write_retrying(db, work)
+
+
+@dataclass(slots=True)
+class SupplierReturnCreate:
+    supplier: str
+    source: str  # the stock location the goods leave
+    reason: str
+    lines: list[ReturnLine] = field(default_factory=list)
+    order: str | None = None  # the purchase order the goods came on (its supplier must match)
+
+
+def return_to_supplier(
+    db: Database, actor: Actor, data: SupplierReturnCreate, *, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """Send goods back to a supplier (defective, wrong, surplus): movements from a stock
+    location to @supplier with a reason code, referring to the purchase order when one is named,
+    else to the supplier (a retry with the same key changes nothing)."""
+    actor.require(Permission.POST_MOVEMENTS)
+    check_reason(data.reason)
+    if not data.lines:
+        raise InvalidInput("a return to a supplier needs at least one line", code="empty_return")
+    if idempotency_key is not None:
+        check_text(idempotency_key, field="idempotency_key")
+    key = f"supplier-return:{idempotency_key}" if idempotency_key else None
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        supplier = supplier_row(uow, actor, data.supplier)
+        if data.order is not None and po_row(uow, actor, data.order).supplier_id != supplier.id:
+            raise InvalidInput(
+                f"purchase order {data.order} is not from supplier {supplier.code}",
+                code="po_of_another_supplier",
+            )
+        loc = stock_location(uow, actor, data.source)
+        moves = [
+            MovementInput(
+                sku=x.sku,
+                from_location=loc.path,
+                to_location=SUPPLIER,
+                quantity=x.quantity,
+                lot=x.lot,
+                serial=x.serial,
+                ref_type="RTV",
+                ref_id=data.order or supplier.code,
+                reason=data.reason,
+            )
+            for x in data.lines
+        ]
+        out = {"supplier": supplier.code, "from": loc.path}
+        if (earlier := postings.earlier_posting(uow, actor.org_id, key, moves)) is not None:
+            return out | {"posting_id": earlier.id, "replayed": True}
+        posted = postings.post_in(uow, actor, moves, idempotency_key=key)
+        audit(
+            uow,
+            actor,
+            "supplier",
+            supplier.id,
+            "return",
+            posting_id=posted.posting_id,
+            reason=data.reason,
+            order=data.order or "",
+        )
+        return out | {
+            "posting_id": posted.posting_id,
+            "movement_ids": posted.movement_ids,
             "replayed": False,
         }
 

@@ -377,3 +377,11 @@ def set_warehouse_settings(
         return _settings_out(uow, actor.org_id, wh)
 
     return db.write(work)
+
+
+def list_warehouses(db: Database, actor: Actor) -> list[str]:
+    """The active warehouses (top-level stock locations) the actor may work in, by path."""
+    actor.require(Permission.READ)
+    with db.reading() as uow:
+        rows = sites.warehouses(uow.conn, actor.org_id)
+    return [w.path for w in rows if actor.may_touch_warehouse(w.id)]

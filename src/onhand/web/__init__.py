@@ -7,7 +7,19 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from onhand.web import auth, dashboard, errors, items, labels, live, locations
+from onhand.web import (
+    auth,
+    dashboard,
+    errors,
+    items,
+    labels,
+    live,
+    locations,
+    purchasing,
+    returns,
+    sales,
+    transfers,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -15,6 +27,7 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to the API application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, dashboard, items, locations, labels, live):
+    pages = (auth, dashboard, items, locations, labels, purchasing, sales, transfers, returns)
+    for module in (*pages, live):
         app.include_router(module.router)
     errors.install(app)

@@ -29,6 +29,10 @@ NAV = (
     NavLink("/items", "Items"),
     NavLink("/locations", "Locations"),
     NavLink("/scan", "Scan", Permission.POST_MOVEMENTS),
+    NavLink("/purchase-orders", "Purchasing"),
+    NavLink("/sales-orders", "Sales"),
+    NavLink("/transfers", "Transfers"),
+    NavLink("/returns", "Returns", Permission.POST_MOVEMENTS),
 )
 
 
