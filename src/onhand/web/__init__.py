@@ -7,7 +7,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from onhand.web import auth, dashboard, errors, items, labels, live, locations
+from onhand.web import (
+    auth,
+    counting,
+    dashboard,
+    errors,
+    items,
+    labels,
+    live,
+    locations,
+    replenishment,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -15,6 +25,6 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to the API application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, dashboard, items, locations, labels, live):
+    for module in (auth, dashboard, items, locations, labels, live, counting, replenishment):
         app.include_router(module.router)
     errors.install(app)

@@ -29,6 +29,8 @@ NAV = (
     NavLink("/items", "Items"),
     NavLink("/locations", "Locations"),
     NavLink("/scan", "Scan", Permission.POST_MOVEMENTS),
+    NavLink("/counts", "Counting"),
+    NavLink("/replenishment", "Replenishment"),
 )
 
 
