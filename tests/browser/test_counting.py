@@ -244,3 +244,32 @@ def test_counting_forms_without_csrf_or_lines_are_refused(
         assert r.status_code == 404
         assert 'value="NO/SUCH/PLACE"' in r.text
         assert admin.get("/counts/CC-999999").status_code == 404
+
+
+def test_stock_found_where_the_count_listed_none(
+    site: Site, fresh_count: tuple[str, str, str, str]
+) -> None:
+    number, location, _sku, _line = fresh_count
+    with signed_in(site, site.clerk) as clerk:
+        listed = set(re.findall(r'data-sku="([^"]+)"', clerk.get(f"/counts/{number}").text))
+        with api(site, site.clerk) as c:
+            items = c.get("/items", params={"limit": 100}).json()
+        other = next(i["sku"] for i in items if i["tracking"] == "none" and i["sku"] not in listed)
+        token = csrf_of(clerk, "/counts")
+        r = clerk.post(
+            f"/counts/{number}/record",
+            data={"csrf": token, "location": location, "found_qty": "2"},
+        )
+        assert r.status_code == 422
+        assert alert(r) == f"{location}: Enter the SKU of the item you found."
+        assert 'value="2"' in r.text  # what was typed comes back
+        r = clerk.post(
+            f"/counts/{number}/record",
+            data={"csrf": token, "location": location, "found_sku": other, "found_qty": "2"},
+        )
+        assert r.status_code == 303, alert(r)
+        page = clerk.get(f"/counts/{number}").text
+    row = re.search(rf'data-sku="{other}">(.*?)</tr>', page, re.S)
+    assert row
+    assert "found" in row.group(1)
+    assert "Count again" in row.group(1)  # nothing on the book there: beyond tolerance

@@ -326,6 +326,8 @@ def record(
     place = location.strip()
     entries: list[CountEntry] = []
     try:
+        if not place:
+            raise FormProblem("Name the location you counted.")
         entries += _entries(db, session, number, place, line_nos, quantities)
         if found_sku.strip() or found_qty.strip():
             if not found_sku.strip():
@@ -338,8 +340,6 @@ def record(
                     serial=found_serial.strip() or None,
                 )
             )
-        if not place:
-            raise FormProblem("Name the location you counted.")
         if not entries:
             raise FormProblem(f"Enter at least one counted quantity at {place}.")
         result = counts.record_counts(db, session.actor, number, location=place, entries=entries)
