@@ -32,7 +32,7 @@ from onhand.planning import suggestions
 from onhand.services.common import audit, document_number, not_found, utcnow
 from onhand.services.demand import DemandMatrix, demand_matrix
 from onhand.services.sales_orders import warehouse_row
-from onhand.store import catalog, planning, sales, sites
+from onhand.store import catalog, planning, sales
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -572,11 +572,3 @@ def execute_run_quietly(db: Database, actor: Actor, number: str, request: RunReq
         return None  # the run row carries the error for whoever polls it
     except Exception:
         log.exception("planning run %s failed", number)
-
-
-def plannable_warehouses(db: Database, actor: Actor) -> list[str]:
-    """The warehouses (active top-level stock locations) the actor may start a run of."""
-    actor.require(Permission.READ)
-    with db.reading() as uow:
-        rows = sites.warehouses(uow.conn, actor.org_id)
-    return [r.path for r in rows if actor.may_touch_warehouse(r.id)]

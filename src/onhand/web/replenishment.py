@@ -19,7 +19,7 @@ from onhand.api.errors import STATUS
 from onhand.domain.access import Permission
 from onhand.domain.errors import OnhandError
 from onhand.domain.planning import BUCKETS, MAX_HISTORY_DAYS, RunRequest
-from onhand.services import planning_decisions, planning_runs
+from onhand.services import locations, planning_decisions, planning_runs
 from onhand.store.unit_of_work import Database
 from onhand.web import session as sessions
 from onhand.web.auth import see_other
@@ -109,7 +109,7 @@ def _page(
         may_plan=may_plan and actionable,
         may_accept=may_plan and actionable and actor.may(Permission.MANAGE_PURCHASING),
         may_start=may_plan,
-        warehouses=planning_runs.plannable_warehouses(db, actor) if may_plan else [],
+        warehouses=[w["path"] for w in locations.list_warehouses(db, actor)] if may_plan else [],
         buckets=BUCKETS,
         error=error,
         typed=typed or {},
