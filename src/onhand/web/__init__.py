@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from onhand.web import (
     auth,
+    counting,
     dashboard,
     errors,
     items,
@@ -16,6 +17,7 @@ from onhand.web import (
     live,
     locations,
     purchasing,
+    replenishment,
     returns,
     sales,
     transfers,
@@ -28,6 +30,6 @@ def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to the API application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages = (auth, dashboard, items, locations, labels, purchasing, sales, transfers, returns)
-    for module in (*pages, live):
+    for module in (*pages, counting, replenishment, live):
         app.include_router(module.router)
     errors.install(app)

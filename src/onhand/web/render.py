@@ -33,6 +33,8 @@ NAV = (
     NavLink("/sales-orders", "Sales"),
     NavLink("/transfers", "Transfers"),
     NavLink("/returns", "Returns", Permission.POST_MOVEMENTS),
+    NavLink("/counts", "Counting"),
+    NavLink("/replenishment", "Replenishment"),
 )
 
 
