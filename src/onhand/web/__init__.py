@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from onhand.web import auth, dashboard, errors
+from onhand.web import auth, dashboard, errors, scan
 
 STATIC = Path(__file__).parent / "static"
 
@@ -15,6 +15,6 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to the API application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, dashboard):
+    for module in (auth, dashboard, scan):
         app.include_router(module.router)
     errors.install(app)
