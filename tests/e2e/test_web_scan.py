@@ -239,6 +239,10 @@ def test_a_move_form_sent_twice_moves_once(shop: Tenant, web: Any) -> None:
     shop.move("TEA", "@supplier", "WH1/A/01", "10")
     clerk = web()
     clerk.open("/scan/move")
+    r = clerk.scan("@supplier")
+    assert (r.status_code, feedback(r)) == (
+        422, "@supplier is not a stock location: scan a bin label."
+    )  # fmt: skip
     clerk.scan("WH1/A/01")
     clerk.scan(EAN13)
     r = clerk.scan("WH1/A/02")  # the quantity first

@@ -27,6 +27,7 @@ from onhand.web.scan_forms import (
     number,
     parse_quantity,
     plural,
+    stock_bin,
     what,
 )
 
@@ -122,7 +123,7 @@ def count_step(db: Database, actor: Actor, state: State, scan: Scan) -> Feedback
 def _add_scan(db: Database, actor: Actor, state: State, scan: Scan) -> Feedback:
     r = scanning.resolve(db, actor, scan.code)
     if r["kind"] == "location":
-        return _choose_bin(db, actor, state, r["location"]["path"])
+        return _choose_bin(db, actor, state, stock_bin(r))
     if r["kind"] != "item":
         raise InvalidInput(
             f"{scan.code[:80]!r} is a {r['kind']}: scan an item or a bin label",

@@ -144,6 +144,17 @@ def bin_facts(r: dict[str, Any]) -> list[tuple[str, str]]:
     return [("Bin", loc["path"] + (f" · {loc['name']}" if loc["name"] else ""))]
 
 
+def stock_bin(r: dict[str, Any]) -> str:
+    """The path of a scanned bin label, refused early unless stock can be there (not a virtual
+    location such as @supplier)."""
+    loc = r["location"]
+    if loc["kind"] != "internal":
+        raise InvalidInput(
+            f"{loc['path']} is not a stock location: scan a bin label", code="not_a_stock_location"
+        )
+    return str(loc["path"])
+
+
 def not_item_or_bin(code: str, kind: str) -> InvalidInput:
     """The refusal of a scan that is neither an item nor a bin (an SSCC)."""
     return InvalidInput(

@@ -24,6 +24,7 @@ from onhand.web.scan_forms import (
     nothing_scanned,
     number,
     parse_quantity,
+    stock_bin,
     typed_quantity,
     what,
 )
@@ -54,7 +55,7 @@ def move_step(db: Database, actor: Actor, state: State, scan: Scan) -> Feedback:
         raise nothing_scanned()
     r = scanning.resolve(db, actor, scan.code)
     if r["kind"] == "location":
-        where = r["location"]["path"]
+        where = stock_bin(r)
         if item is None:
             state.update(source=where, item="", qty="")
             return Feedback(True, f"Taking from {where}: scan the item.", facts=bin_facts(r))

@@ -27,6 +27,7 @@ from onhand.web.scan_forms import (
     number,
     parse_quantity,
     plural,
+    stock_bin,
     typed_quantity,
     what,
 )
@@ -69,7 +70,7 @@ def receive_step(db: Database, actor: Actor, state: State, scan: Scan) -> Feedba
     qty = parse_quantity(scan.quantity)
     r = scanning.resolve(db, actor, scan.code)
     if r["kind"] == "location":
-        state["bin"] = r["location"]["path"]
+        state["bin"] = stock_bin(r)
         return Feedback(True, f"Receiving into {state['bin']}.", facts=bin_facts(r))
     if r["kind"] != "item":
         raise not_item_or_bin(scan.code, r["kind"])
