@@ -291,6 +291,23 @@ def test_scan_to_receive_serials_and_retries(w: World) -> None:
     assert on_hand(w, "CAM") == {("WH1/RECV", None, "77"): D(1)}
 
 
+def test_a_retried_scan_of_a_new_lot_answers_the_first_receipt(w: World) -> None:
+    # The first receipt makes the lot known; the retry must still post the same lines.
+    number = new_po(w, ("YOG", "24"))
+    code = f"(01){YOG_GTIN}(17)270331(10)L5(37)6"
+    first = scan_workflows.scan_receive(w.db, w.actor, po=number, item=code, idempotency_key="k")
+    again = scan_workflows.scan_receive(w.db, w.actor, po=number, item=code, idempotency_key="k")
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    assert on_hand(w, "YOG") == {("WH1/RECV", "L5", None): D(6)}
+    # The same label again (another key) receives into the known lot; another expiry is not
+    # taken from the label (the resolver notes it).
+    scan_workflows.scan_receive(w.db, w.actor, po=number, item=code, idempotency_key="k2")
+    other = f"(01){YOG_GTIN}(17)270430(10)L5(37)1"
+    got = scan_workflows.scan_receive(w.db, w.actor, po=number, item=other)
+    assert "expiry" in got["notes"][0]
+    assert on_hand(w, "YOG") == {("WH1/RECV", "L5", None): D(13)}
+
+
 def test_scan_to_receive_refuses_what_is_not_on_the_order(w: World) -> None:
     number = new_po(w, ("TEA", "5"))
     e = refused(w, InvalidInput, scan_workflows.scan_receive, w.db, w.actor, po=number,
@@ -321,6 +338,26 @@ def test_scan_to_pick_confirms_the_task_of_the_scanned_bin_and_lot(w: World) -> 
     assert got["understood"]["quantity"] == D(4)
     assert got["pick_list"]["tasks"][0]["status"] == "picked"
     assert on_hand(w, "YOG")[("WH1/OUT", "L1", None)] == D(4)
+
+
+def test_a_retried_pick_scan_answers_the_first_confirmation(w: World) -> None:
+    post(w, mv("TEA", "@supplier", "WH1/A/01", 10))
+    sales_orders.create_order(
+        w.db,
+        w.actor,
+        SoCreate(customer="Smith", warehouse="WH1", lines=[SoLineInput(sku="TEA", quantity=D(4))]),
+    )
+    pl = picking.create_pick_list(w.db, w.actor, "WH1")["number"]
+    scan = {"pick_list": pl, "location": "WH1/A/01", "item": TEA_EAN13}
+    first = scan_workflows.scan_pick(w.db, w.actor, **scan, idempotency_key="p1")
+    again = scan_workflows.scan_pick(w.db, w.actor, **scan, idempotency_key="p1")
+    assert (first["pick_list"]["replayed"], again["pick_list"]["replayed"]) == (False, True)
+    assert on_hand(w, "TEA")[("WH1/OUT", None, None)] == D(4)
+    e = refused(w, Conflict, scan_workflows.scan_pick, w.db, w.actor, **scan,
+                idempotency_key="p2")  # fmt: skip
+    assert e.code == "task_not_open"
+    e = refused(w, InvalidInput, scan_workflows.scan_pick, w.db, w.actor, **scan)
+    assert e.code == "no_matching_task"
 
 
 def test_scan_to_move_between_bins_of_one_warehouse(w: World) -> None:

@@ -120,7 +120,11 @@ def scan_receive(
         line_no=line["line_no"],
         quantity=qty,
         lot=lot,
-        expiry_date=r.expiry if lot is not None and not r.lot_known else None,
+        # The label's expiry for a new lot, and for a known lot whose expiry it repeats: so a
+        # retry of the first receipt of a lot (the lot known by then) posts the same lines.
+        expiry_date=r.scan.expiry
+        if lot is not None and (not r.lot_known or r.expiry == r.scan.expiry)
+        else None,
         serials=[serial] if serial else [],
         location=into,
     )
@@ -161,6 +165,20 @@ def scan_pick(
             ),
             None,
         )
+        if task is None and idempotency_key is not None:
+            # A retried scan finds its task picked already: confirming it again answers the
+            # first confirmation (same key) or says the task is done (another key).
+            task = next(
+                (
+                    t
+                    for t in tasks
+                    if t["sku"] == scanned.sku
+                    and t["location"] == where
+                    and (t["lot"] is None or t["lot"] == r.lot)
+                    and (t["serial"] is None or t["serial"] == r.serial)
+                ),
+                None,
+            )
     if task is None:
         raise InvalidInput(
             f"{pick_list} has no open task for {scanned.sku}"

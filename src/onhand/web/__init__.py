@@ -20,6 +20,7 @@ from onhand.web import (
     replenishment,
     returns,
     sales,
+    scan,
     transfers,
 )
 
@@ -30,6 +31,6 @@ def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to the API application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     pages = (auth, dashboard, items, locations, labels, purchasing, sales, transfers, returns)
-    for module in (*pages, counting, replenishment, live):
+    for module in (*pages, counting, replenishment, scan, live):
         app.include_router(module.router)
     errors.install(app)
