@@ -124,7 +124,7 @@ def gs1(barcode: str, **ais: str) -> str:
 def open_task(page: Any, site: Site, title: str) -> None:
     """From the scan page, the task's big button."""
     page.goto(f"{site.url}/scan")
-    page.get_by_role("link", name=re.compile(f"^{title}")).click()
+    page.locator("main").get_by_role("link", name=re.compile(f"^{title}")).click()
     page.wait_for_url(f"**/scan/{title.lower()}")
 
 
