@@ -284,7 +284,7 @@ def test_an_idempotency_key_in_header_and_body_must_agree(shop: Tenant) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [
-        ("GET", "/nowhere", 404, "route_not_found"),
+        ("GET", "/api/nowhere", 404, "route_not_found"),  # other paths are pages (HTML)
         ("GET", "/api/v1/nowhere", 404, "route_not_found"),
         ("PUT", "/api/v1/items/A", 405, "method_not_allowed"),
         ("DELETE", "/api/v1/movements/1", 405, "method_not_allowed"),
