@@ -265,7 +265,7 @@ SCAN_TEXT = st.text(
     max_size=40,
 )
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | SCAN_TEXT,
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | SCAN_TEXT,
     lambda children: st.lists(children, max_size=3)
     | st.dictionaries(
         st.sampled_from(

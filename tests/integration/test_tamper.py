@@ -365,6 +365,10 @@ def test_an_edited_valuation_entry_is_reported_with_its_item_and_scope(
         ),
     )
     report = verify.verify(w.db)
-    assert [f.check for f in report.findings] == ["valuation"]
-    assert f"item {item} (organisation {w.org_id})" in report.findings[0].message
+    # Found twice: the entries no longer add up to the position, and the edited entry's
+    # running totals no longer follow from the entries before it.
+    assert [f.check for f in report.findings] == ["valuation", "valuation"]
+    assert all(f"item {item} (organisation {w.org_id})" in f.message for f in report.findings)
+    assert "its entries sum to" in report.findings[0].message
+    assert "running totals of valuation entry" in report.findings[1].message
     assert run_cli(database_url, "verify").returncode != 0
