@@ -191,6 +191,10 @@ def _next_period(day: date, period: str) -> date:
 Sums = dict[tuple[date, Any], dict[str, int]]
 
 
+def _filters_of(s: Scope) -> dict[str, Any]:
+    return {"scopes": s.scopes, "item_ids": s.item_ids, "category": s.category}
+
+
 def _sums_from_totals(
     uow: UnitOfWork,
     org_id: int,
@@ -199,13 +203,12 @@ def _sums_from_totals(
     period: str,
     by: str,
     s: Scope,
-    kw: dict[str, Any],
 ) -> Sums:
     """Each period's figures as the difference of the running totals at its two ends."""
     days = [*starts, end + timedelta(days=1)]
     bounds = [datetime.combine(d, time(), UTC) for d in days]
     at: dict[Any, dict[int, Any]] = defaultdict(dict)
-    for r in store.totals_at(uow.conn, org_id, bounds, group=by, **kw):
+    for r in store.totals_at(uow.conn, org_id, bounds, group=by, **_filters_of(s)):
         key = s.paths.get(r.key) if by == "warehouse" else r.key
         at[key][r.k] = r
     sums: Sums = {}
@@ -227,7 +230,6 @@ def _sums_from_entries(
     period: str,
     by: str,
     s: Scope,
-    kw: dict[str, Any],
 ) -> Sums:
     """Each period's figures summed over its entries (many short periods)."""
     rows = store.expenses_by_day(
@@ -235,7 +237,7 @@ def _sums_from_entries(
         org_id,
         start=datetime.combine(start, time(), UTC),
         end=datetime.combine(end + timedelta(days=1), time(), UTC),
-        **kw,
+        **_filters_of(s),
     )
     names = catalog.item_labels(uow.conn, org_id, sorted({r.item_id for r in rows}))
     sums: Sums = defaultdict(lambda: {"cogs": 0, "shrinkage": 0, "ppv": 0})
@@ -285,11 +287,10 @@ def cost_of_goods_sold(
     with db.reading() as uow:
         s = report_scope(uow, actor, warehouse, sku, category)
         currency, _ = vstore.settings(uow.conn, actor.org_id)
-        kw: dict[str, Any] = {"scopes": s.scopes, "item_ids": s.item_ids, "category": s.category}
         if len(starts) <= MAX_BOUNDARIES:
-            sums = _sums_from_totals(uow, actor.org_id, starts, end, period, by, s, kw)
+            sums = _sums_from_totals(uow, actor.org_id, starts, end, period, by, s)
         else:
-            sums = _sums_from_entries(uow, actor.org_id, start, end, period, by, s, kw)
+            sums = _sums_from_entries(uow, actor.org_id, start, end, period, by, s)
     out = []
     for (start_day, key), v in sorted(sums.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         if not any(v.values()):
