@@ -23,6 +23,7 @@ from onhand.services import accounts
 from onhand.store.engine import make_engine
 from onhand.store.migrate import upgrade
 from onhand.store.unit_of_work import Database
+from tests.nats_helpers import NATS_ENV, Stream, nats_test_url, nats_unavailable
 
 PG_ENV = "ONHAND_TEST_POSTGRES_URL"
 PG_SKIP = f"{PG_ENV} is not set: PostgreSQL tests skipped (.ci/run sets it)"
@@ -57,6 +58,38 @@ def pg_schema_url() -> Iterator[str]:
     """A fresh PostgreSQL schema for one test."""
     with pg_schema() as url:
         yield url
+
+
+@pytest.fixture
+def pg_db(pg_schema_url: str) -> Iterator[Database]:
+    """A migrated database on a fresh PostgreSQL schema, for tests of PostgreSQL alone
+    (races between transactions, advisory locks); mark them ``postgres``."""
+    engine = make_engine(pg_schema_url)
+    upgrade(engine)
+    db = Database(engine)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """The NATS server (with JetStream) the relay's tests publish to: in CI it must be there,
+    elsewhere its absence skips those tests and says why."""
+    url = nats_test_url()
+    reason = nats_unavailable(url)
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"NATS tests cannot run in CI: {reason}")
+        pytest.skip(f"NATS tests skipped: {reason} (${NATS_ENV} names another server)")
+    return url
+
+
+@pytest.fixture
+def nats_stream(nats_url: str) -> Iterator[Stream]:
+    """A JetStream stream and subject prefix of this test's own, deleted afterwards."""
+    stream = Stream.new(nats_url)
+    yield stream
+    stream.delete()
 
 
 @pytest.fixture
@@ -187,3 +220,20 @@ def server(db: Database, database_url: str) -> Iterator[Server]:
     srv = start_server(database_url)
     yield srv
     srv.stop()
+
+
+MQTT_HOST, MQTT_PORT = "127.0.0.1", 1883
+
+
+@pytest.fixture(scope="session")
+def mqtt_url() -> str:
+    """The local MQTT broker (Mosquitto) the IoT tests publish to. Unreachable: the tests fail
+    in CI (CI=true; .ci/run checks it first) and skip on a developer's machine, saying why."""
+    try:
+        socket.create_connection((MQTT_HOST, MQTT_PORT), timeout=3).close()
+    except OSError as exc:
+        why = f"no MQTT broker at {MQTT_HOST}:{MQTT_PORT} ({exc}): start Mosquitto"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(why)
+        pytest.skip(why)
+    return f"mqtt://{MQTT_HOST}:{MQTT_PORT}"

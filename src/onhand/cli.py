@@ -18,7 +18,10 @@ from onhand import (  # noqa: F401
     cli_data,
     cli_demand,
     cli_demo,
+    cli_erp,
+    cli_events,
     cli_exceptions,
+    cli_iot,
     cli_kpis,
     cli_moves,
     cli_planning,
@@ -27,20 +30,25 @@ from onhand import (  # noqa: F401
     cli_sales,
     cli_scanning,
     cli_simulation,
+    cli_trace,
     cli_valuation,
+    cli_webhooks,
 )
 from onhand.cli_common import (
+    EXIT,
     app,
     console,
     database,
+    fail,
     handled,
     progress,
     run,
     serve_api,
     state,
 )
-from onhand.config import load_settings
+from onhand.config import SettingsError, load_settings
 from onhand.services import accounts, verify
+from onhand.store.engine import shown_url
 
 __all__ = ["app", "database", "handled", "main", "state"]
 
@@ -52,7 +60,10 @@ def main_options(
         typer.Option(help="Database URL (default: $ONHAND_DATABASE_URL or sqlite:///onhand.db)"),
     ] = None,
 ) -> None:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise fail(f"a setting is wrong: {exc}", EXIT["invalid"]) from None
     if database_url:
         settings.database_url = database_url
     state.settings = settings
@@ -76,7 +87,7 @@ def init(
             db, name=org, slug=slug, admin_username=admin, admin_password=shown
         )
     )
-    console.print(f"Database ready: {state.settings.database_url}")
+    console.print(f"Database ready: {shown_url(state.settings.database_url)}")
     console.print(f"Organisation {slug!r} created (id {new.org_id}).")
     console.print(f"Admin user: {admin}" + ("" if password else f"  password: {shown}"))
     console.print(f"API token (shown once): [bold]{new.token}[/]")

@@ -21,11 +21,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from onhand.app import open_database
 from onhand.config import Settings
 from onhand.domain.access import Actor
 from onhand.domain.errors import OnhandError
+from onhand.runtime import open_database
 from onhand.services import operators
+from onhand.store.engine import shown_url
 from onhand.store.unit_of_work import Database
 
 app = typer.Typer(
@@ -53,6 +54,7 @@ EXIT = {
     "malformed": 2,
     "not_found": 3,
     "conflict": 4,
+    "gone": 4,
     "forbidden": 5,
     "unauthenticated": 5,
 }
@@ -93,7 +95,8 @@ def database() -> Database:
     try:
         return open_database(state.settings)
     except Exception as exc:  # a wrong URL or an unreachable server
-        raise fail(f"cannot open the database {state.settings.database_url!r}: {exc}") from None
+        shown = shown_url(state.settings.database_url)
+        raise fail(f"cannot open the database {shown!r}: {exc}") from None
 
 
 def progress() -> Progress:
@@ -113,6 +116,11 @@ def run(fn: Callable[[], T]) -> T:
         return fn()
 
 
+# How long a new worker process may take to answer its supervisor. Uvicorn's 5 s default is
+# shorter than a worker's start on a busy small machine: it killed and restarted them for ever.
+WORKER_START_SECONDS = 60
+
+
 def serve_api(host: str, port: int, workers: int = 1) -> None:
     """Run the HTTP API with uvicorn on the database of ``state.settings`` until interrupted."""
     # The workers build their app from the environment.
@@ -125,6 +133,7 @@ def serve_api(host: str, port: int, workers: int = 1) -> None:
         host=host,
         port=port,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
         log_level="warning",
         access_log=False,
     )

@@ -25,6 +25,9 @@ app.add_typer(count_app, name="count")
 Day = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today, UTC)")]
 Lines = Annotated[list[int] | None, typer.Option("--line", help="A line number; repeat")]
 Reason = Annotated[str | None, typer.Option("--reason", help="Reason code, e.g. damaged")]
+Key = Annotated[
+    str | None, typer.Option("--key", help="Idempotency key: a retry with it records once")
+]
 
 
 def _date(text: str | None) -> date | None:
@@ -222,6 +225,7 @@ def record_cmd(
     complete: Annotated[
         bool, typer.Option("--complete", help="nothing else is there: other lines count 0")
     ] = False,
+    key: Key = None,
     org: OrgOption = None,
 ) -> None:
     """Record what was counted at a location."""
@@ -229,8 +233,16 @@ def record_cmd(
     parsed = [_entry(e) for e in entries or []]
     with handled():
         doc = counts.record_counts(
-            db, actor, number, location=location, entries=parsed, complete=complete
+            db,
+            actor,
+            number,
+            location=location,
+            entries=parsed,
+            complete=complete,
+            idempotency_key=key,
         )
+    if doc["replayed"]:
+        console.print(f"recorded already with key {key}: nothing more recorded", highlight=False)
     _print_count(doc)
 
 

@@ -24,7 +24,14 @@ from onhand.cli_common import (
     read_input,
 )
 from onhand.domain.access import Actor
-from onhand.services import csv_balances, csv_export, csv_import, csv_orders, operators
+from onhand.services import (
+    csv_balances,
+    csv_export,
+    csv_import,
+    csv_orders,
+    csv_purchase_orders,
+    operators,
+)
 from onhand.services.csv_read import ImportRejected, ImportResult
 from onhand.store.unit_of_work import Database
 
@@ -34,6 +41,7 @@ class ImportKind(StrEnum):
     LOCATIONS = "locations"
     BALANCES = "balances"
     SALES_ORDERS = "sales-orders"
+    PURCHASE_ORDERS = "purchase-orders"
 
 
 class ExportKind(StrEnum):
@@ -49,6 +57,7 @@ IMPORTERS: dict[ImportKind, Callable[[Database, Actor, bytes], ImportResult]] = 
     ImportKind.LOCATIONS: csv_import.import_locations,
     ImportKind.BALANCES: csv_balances.import_balances,
     ImportKind.SALES_ORDERS: csv_orders.import_orders,
+    ImportKind.PURCHASE_ORDERS: csv_purchase_orders.import_orders,
 }
 
 
@@ -58,7 +67,7 @@ def import_cmd(
     file: Annotated[str, typer.Argument(help="CSV file with a header line ('-' for stdin)")],
     org: OrgOption = None,
 ) -> None:
-    """Import items, locations, opening balances or sales orders from CSV: every row is checked, and a file
+    """Import items, locations, opening balances, sales or purchase orders from CSV: every row is checked, and a file
     with any bad row is refused as a whole (each problem listed with its line number)."""
     data = read_input(file)
     db = database()

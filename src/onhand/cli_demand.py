@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from onhand.cli_common import OrgOption, app, console, day_arg, handled, org_session
-from onhand.services import demand
 
 
 @app.command("demand")
@@ -21,6 +20,8 @@ def demand_cmd(
     org: OrgOption = None,
 ) -> None:
     """Net demand of an item (sales and scrap less returns) per bucket, with days out of stock."""
+    from onhand.services import demand  # numpy loads for this command
+
     first, last = day_arg(start, "start"), day_arg(end, "end")
     db, actor = org_session(org)
     with handled():

@@ -1,5 +1,5 @@
-"""`onhand transfer`, `onhand return` and `onhand scrap` from the command line, as the
-organisation's first admin."""
+"""`onhand transfer`, `onhand return`, `onhand supplier-return` and `onhand scrap` from the
+command line, as the organisation's first admin."""
 
 from __future__ import annotations
 
@@ -121,6 +121,37 @@ def return_cmd(
     where = "quarantine" if done.get("quarantined") else "stock"
     state = "already posted" if done["replayed"] else f"posted into {where}"
     console.print(f"return {state} at {done['to']}: posting {done['posting_id']}", highlight=False)
+
+
+@app.command("supplier-return")
+def supplier_return_cmd(
+    supplier: Annotated[str, typer.Argument(help="The supplier's code")],
+    source: Annotated[str, typer.Argument(help="The stock location the goods leave")],
+    lines: Annotated[list[str], typer.Argument(help="SKU=QUANTITY")],
+    reason: Annotated[str, typer.Option(help="Reason code, e.g. defective")],
+    order: Annotated[
+        str | None, typer.Option(help="The purchase order they came on (of that supplier)")
+    ] = None,
+    lot: Lot = None,
+    key: Key = None,
+    org: OrgOption = None,
+) -> None:
+    """Send goods back to a supplier."""
+    db, actor = org_session(org)
+    data = returns.SupplierReturnCreate(
+        supplier=supplier,
+        source=source,
+        reason=reason,
+        order=order,
+        lines=[returns.ReturnLine(sku, q, lot=lot) for sku, q in _lines(lines)],
+    )
+    with handled():
+        done = returns.return_to_supplier(db, actor, data, idempotency_key=key)
+    state = "already posted" if done["replayed"] else "posted"
+    console.print(
+        f"return to {done['supplier']} {state} from {done['from']}: posting {done['posting_id']}",
+        highlight=False,
+    )
 
 
 @app.command("scrap")

@@ -20,7 +20,7 @@ from onhand.cli_common import (
     progress,
     state,
 )
-from onhand.domain.planning import PolicySettings, RunDefaults, RunRequest
+from onhand.domain.planning import START_AGAIN, PolicySettings, RunDefaults, RunRequest
 from onhand.services import planning_decisions, planning_runs, replenishment_policies
 
 plan_app = typer.Typer(
@@ -145,6 +145,13 @@ def runs_cmd(
             r["created_at"].strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)
+    for r in runs:
+        if r["status"] == "interrupted":
+            console.print(
+                f"{r['number']} of {r['warehouse']}: interrupted — {START_AGAIN}"
+                f" (onhand plan run {r['warehouse']})",
+                highlight=False,
+            )
 
 
 @plan_app.command("show")

@@ -120,6 +120,10 @@ def rfid_reconcile(
     count: Annotated[
         str | None, typer.Option(help="record the read of this bin as its count in CC-...")
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="with --count, an idempotency key: a retry records once"),
+    ] = None,
     org: OrgOption = None,
 ) -> None:
     """Reconcile RFID reads against the book at a location and below it (posts nothing), or
@@ -129,7 +133,11 @@ def rfid_reconcile(
     db, actor = org_session(org)
     if count is not None:
         with handled():
-            done = rfid.count_reads(db, actor, count, location, reads)
+            done = rfid.count_reads(db, actor, count, location, reads, idempotency_key=key)
+        if done["replayed"]:
+            console.print(
+                f"recorded already with key {key}: nothing more recorded", highlight=False
+            )
         console.print(
             f"{done['location']}: {done['distinct']} tags recorded in {count} "
             f"({len(done['unknown'])} of unknown GTINs, {len(done['ignored'])} not SGTIN-96); "

@@ -4,13 +4,15 @@ table (see docs/policy-simulation.md)."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from onhand.cli_common import EXIT, OrgOption, app, console, day_arg, fail, handled, org_session
-from onhand.services import policy_simulation as sim
+
+if TYPE_CHECKING:  # scipy loads when a simulation runs, not with every command
+    from onhand.services import policy_simulation as sim
 
 POLICY_HELP = (
     "a policy: KIND[:key=value,...] with KIND s_q, min_max, r_s or jit and keys s, S, q, r "
@@ -29,6 +31,8 @@ def _number(text: str, what: str) -> float:
 
 def parse_policy(text: str) -> sim.PolicySpec:
     """A policy from its command-line form, e.g. ``s_q:fill=0.95,q=100``."""
+    from onhand.services import policy_simulation as sim
+
     kind, _, rest = text.strip().partition(":")
     fields: dict[str, Any] = {"kind": kind.strip()}
     for part in filter(None, (p.strip() for p in rest.split(","))):
@@ -107,6 +111,8 @@ def simulate_cmd(
     org: OrgOption = None,
 ) -> None:
     """Replay an item's daily demand through inventory policies and compare service and cost."""
+    from onhand.services import policy_simulation as sim
+
     if not policy:
         raise fail("give at least one --policy, e.g. --policy s_q:fill=0.95,q=100", EXIT["invalid"])
     specs = [parse_policy(p) for p in policy]

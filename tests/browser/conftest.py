@@ -37,6 +37,7 @@ class Site:
     admin: str
     clerk: str
     password: str
+    database_url: str = ""  # the served database, for a test that leaves state a page shows
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +70,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     password = re.search(r"Login\s+demo / (\S+)", built.stdout)
     assert password, built.stdout
     server: Server = start_server(url)
-    yield Site(server.url, "demo", "demo-clerk", password.group(1))
+    yield Site(server.url, "demo", "demo-clerk", password.group(1), url)
     server.stop()
 
 

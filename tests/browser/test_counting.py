@@ -1,12 +1,14 @@
 """The counting pages: a count with a variance approved by a manager (the clerk counts blind,
 cannot approve, and is refused when posting the approval form anyway), and edge cases over
-HTTP: a bad counted quantity, a form without its CSRF token, a decision without lines."""
+HTTP: a bad counted quantity, a form without its CSRF token, a decision without lines, a
+form sent twice (recorded once) and a form shown before its location was counted (refused)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -273,3 +275,41 @@ def test_stock_found_where_the_count_listed_none(
     assert row
     assert "found" in row.group(1)
     assert "Count again" in row.group(1)  # nothing on the book there: beyond tolerance
+
+
+def test_a_count_form_sent_twice_records_once_and_an_outdated_one_is_refused(
+    site: Site, fresh_count: tuple[str, str, str, str]
+) -> None:
+    number, location, sku, line = fresh_count
+    book = held(site, location, sku)
+    with signed_in(site, site.clerk) as clerk:
+        shown = clerk.get(f"/counts/{number}").text
+        hidden = re.search(
+            rf'name="location" value="{re.escape(location)}">\s*'
+            r'<input type="hidden" name="key" value="([^"]+)">\s*'
+            r'<input type="hidden" name="seen" value="([^"]+)">',
+            shown,
+        )
+        assert hidden, shown[-3000:]
+        form = {"csrf": csrf_of(clerk, "/counts"), "location": location, "line": line,
+                "qty": f"{book:f}", "key": hidden.group(1), "seen": hidden.group(2)}  # fmt: skip
+
+        first = clerk.post(f"/counts/{number}/record", data=form)
+        again = clerk.post(f"/counts/{number}/record", data=form)  # a double click, a reload
+        outdated = clerk.post(f"/counts/{number}/record", data=form | {"key": "another-form"})
+
+        assert (first.status_code, again.status_code) == (303, 303)
+        assert "Recorded 1 count at" in unquote(first.headers["location"])
+        assert unquote(again.headers["location"]).endswith(
+            f"Already recorded: this form was sent twice. The counts at {location} were"
+            " recorded once."
+        )
+        assert outdated.status_code == 409
+        assert alert(outdated).startswith(
+            f"{location}: The count of {location} was recorded after this form was shown"
+        )
+    with api(site, site.clerk) as c:
+        lines = c.get(f"/counts/{number}").json()["lines"]
+    mine = next(x for x in lines if str(x["line_no"]) == line)
+    assert (mine["count_no"], mine["status"], Decimal(mine["counted"])) == (1, "approved", book)
+    assert held(site, location, sku) == book

@@ -1,7 +1,8 @@
 """The order pages in a real browser on the demo organisation: a purchase order created, sent
-and received; a sales order picked and shipped; a transfer shipped and received; returns and
-scrap; a bad quantity refused with a sentence; the WH3 clerk refused what only a manager may do.
-Each test makes its own documents, so the shared demo's other tests keep their assumptions."""
+and received; a sales order picked and shipped, its pick list found in the index; a transfer
+shipped and received; returns and scrap, then listed among the past returns; a bad quantity
+refused with a sentence; the WH3 clerk refused what only a manager may do. Each test makes its
+own documents, so the shared demo's other tests keep their assumptions."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 
 from tests.browser.conftest import (
+    DESKTOP,
     PHONE,
     Site,
     expect_refused,
@@ -110,6 +112,7 @@ def test_pick_and_ship_an_order(page: Any, site: Site) -> None:
 
     page.get_by_role("button", name="Make a pick list").click()
     assert "is ready: 1 pick" in status_text(page)
+    pick_list = page.url.split("/pick-lists/")[1].split("?")[0]
     assert page.get_by_label("Confirm pick 1").is_checked()
     screenshots(page, "pick-list")
     page.get_by_role("button", name="Confirm the ticked picks").click()
@@ -128,6 +131,26 @@ def test_pick_and_ship_an_order(page: Any, site: Site) -> None:
     assert no_horizontal_scroll(page)
     page.goto(site.url + "/sales-orders?status=shipped")
     assert page.get_by_role("link", name=number).is_visible()
+
+    page.set_viewport_size(DESKTOP)
+    page.get_by_role("link", name="All pick lists").click()
+    assert page.get_by_role("heading", name="Pick lists").is_visible()
+    assert page.locator("nav[aria-label=Main] [aria-current=page]").inner_text() == "Sales"
+    page.get_by_label("Warehouse").select_option("WH1")
+    page.get_by_label("Status").select_option("done")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/pick-lists?warehouse=WH1&status=done")
+    row = page.locator("table.documents tbody tr").first  # the newest: this test's
+    assert row.locator("th").inner_text() == pick_list
+    assert row.locator("td[data-label='Picks done']").inner_text() == "1 of 1"
+    assert row.locator("td[data-label=Orders]").inner_text() == number
+    screenshots(page, "pick-lists")
+    page.set_viewport_size(PHONE)
+    assert no_horizontal_scroll(page)
+    assert row.locator("td[data-label=Orders]").is_visible()  # a block per list on a phone
+    row.get_by_role("link", name=pick_list).click()
+    assert page.get_by_role("heading", name=f"Pick list {pick_list} done").is_visible()
+    assert no_horizontal_scroll(page)
 
 
 def test_a_transfer_is_created_shipped_and_received(page: Any, site: Site) -> None:
@@ -178,6 +201,33 @@ def test_returns_from_a_customer_to_a_supplier_and_scrap(page: Any, site: Site) 
     page.get_by_role("button", name="Scrap", exact=True).click()
     assert f"1 of {sku} from WH1/RECV is scrapped" in status_text(page)
     screenshots(page, "returns")
+    page.set_viewport_size(PHONE)
+    assert no_horizontal_scroll(page)
+
+    # The three are the newest of the past returns, under the forms; a phone shows them as blocks.
+    rows = page.locator("table.returns-history tbody tr")
+    newest = [
+        [rows.nth(n).locator(f"td[data-label='{c}']").inner_text() for c in ("Kind", "SKU", "To")]
+        for n in range(3)
+    ]
+    assert newest == [
+        ["Scrap", sku, "scrap"],
+        ["To a supplier", sku, "supplier"],
+        ["From a customer", sku, "WH1/RECV"],
+    ]
+    assert rows.first.locator("td[data-label=Reason]").inner_text() == "damaged"
+    assert rows.first.locator("td[data-label=By]").inner_text() == site.admin
+    assert no_horizontal_scroll(page)
+    page.set_viewport_size(DESKTOP)
+    page.get_by_label("Kind").select_option("supplier_return")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/returns?kind=supplier_return#history")
+    kinds = page.locator("table.returns-history td[data-label=Kind]").all_inner_texts()
+    assert kinds
+    assert set(kinds) == {"To a supplier"}
+    assert page.locator("table.returns-history td[data-label=Reference]").first.inner_text() == (
+        "NORDWAREN"
+    )
     page.set_viewport_size(PHONE)
     assert no_horizontal_scroll(page)
 

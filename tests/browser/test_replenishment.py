@@ -1,7 +1,7 @@
 """The replenishment page: the newest run's suggestions with their reasons, a quantity edited,
 one suggestion rejected and one accepted into a draft purchase order whose number is shown; a
-run started in the background; a clerk sees no actions and is refused them; bad input over
-HTTP."""
+run started in the background; a run whose process stopped shown as interrupted and started
+again; a clerk sees no actions and is refused them; bad input over HTTP."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import re
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from onhand.domain.planning import STALE_AFTER
+from onhand.store import tables
+from onhand.store.engine import make_engine
+from onhand.store.unit_of_work import Database
 from tests.browser.conftest import (
     PHONE,
     Site,
@@ -17,6 +22,7 @@ from tests.browser.conftest import (
     screenshots,
 )
 from tests.browser.forms import alert, csrf_of, sign_in_at, signed_in
+from tests.integration.test_planning_runs import leave_running
 
 
 def proposed(page: Any, *, supplier: bool) -> str:
@@ -166,3 +172,40 @@ def test_bad_input_and_refusals_over_http(site: Site, page: Any) -> None:
     assert page.get_by_role("heading", name="Replenishment").is_visible()
     assert page.get_by_role("button", name=re.compile("Accept|Reject|Start run")).count() == 0
     assert page.get_by_text("No planning run has finished yet.").is_visible()  # WH3 only
+
+
+def test_a_run_whose_process_stopped_is_interrupted_and_started_again(
+    page: Any, site: Site
+) -> None:
+    db = Database(make_engine(site.database_url))
+    with db.reading() as uow:
+        org_id = uow.conn.execute(
+            select(tables.organisations.c.id).where(tables.organisations.c.slug == "demo")
+        ).scalar_one()
+    stopped = leave_running(db, org_id, silent_for=STALE_AFTER * 2, warehouse="WH1")
+    db.dispose()
+
+    sign_in_at(page, site, site.admin, f"/replenishment?run={stopped}")
+
+    facts = page.locator(".run-facts").text_content()
+    assert "interrupted — start it again" in facts
+    assert "stopped before it finished" in facts
+    row = page.get_by_role("row", name=re.compile(stopped))
+    assert "interrupted — start it again" in row.text_content()
+    assert page.locator("[data-running]").count() == 0  # not followed as running
+    screenshots(page, "replenishment-interrupted")
+    page.set_viewport_size(PHONE)
+    assert no_horizontal_scroll(page)
+    again = page.get_by_role("button", name="Start WH1 again")
+    again.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    number = re.search(
+        r"Run (PLAN-\d+) of WH1 started", page.get_by_role("status").first.inner_text()
+    )
+    assert number, page.content()
+    page.get_by_role("heading", name=f"Suggestions of run {number.group(1)} (WH1)").wait_for(
+        timeout=180_000
+    )
+    assert page.locator(".run-interrupted").count() == 0  # the newest run of WH1 is done
+    assert number.group(1) != stopped

@@ -26,7 +26,7 @@ PUBLIC = {
 
 
 def routes(api: Api) -> list[tuple[str, str]]:
-    spec = httpx.get(f"{api.url}/openapi.json").json()
+    spec = httpx.get(f"{api.url}/openapi.json", timeout=60).json()
     out = []
     for path, ops in spec["paths"].items():
         for method in ops:

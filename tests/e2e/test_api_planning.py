@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from onhand.domain.planning import whole_buckets
+from onhand.domain.planning import STALE_AFTER, whole_buckets
 from tests.e2e.conftest import Tenant, assert_problem
+from tests.integration.test_planning_runs import leave_running
 
 DAYS = 28
 
@@ -217,6 +218,38 @@ def test_a_background_run_reports_its_progress(shop: Tenant) -> None:
     assert got["status"] == "done"
     assert got["progress"]["done"] == got["progress"]["total"]
     assert got["lines_by_status"]["proposed"] >= 1
+
+
+def test_a_run_whose_process_stopped_is_interrupted_and_a_new_run_starts(shop: Tenant) -> None:
+    stopped = leave_running(shop.db, shop.org.org_id, silent_for=STALE_AFTER * 2)
+
+    got = shop.http.get(f"/planning/runs/{stopped}").json()
+    listed = shop.http.get("/planning/runs", params={"warehouse": "WH1"}).json()
+
+    assert (got["status"], got["stage"]) == ("interrupted", "forecast")
+    assert got["error"].endswith("start it again")
+    assert [(r["number"], r["status"]) for r in listed] == [(stopped, "interrupted")]
+    again = _run(shop)
+    assert (again["status"], again["progress"]["done"]) == ("done", again["progress"]["total"])
+    runs = shop.http.get("/planning/runs", params={"warehouse": "WH1"}).json()
+    assert [(r["number"], r["status"]) for r in runs] == [
+        (again["number"], "done"),
+        (stopped, "interrupted"),
+    ]
+
+
+def test_a_live_run_is_running_and_a_second_run_of_its_warehouse_waits(shop: Tenant) -> None:
+    live = leave_running(shop.db, shop.org.org_id, silent_for=timedelta(seconds=20))
+    before = shop.fingerprint()
+
+    got = shop.http.get(f"/planning/runs/{live}").json()
+    refused = shop.http.post("/planning/runs", json={"warehouse": "WH1", "history_days": DAYS})
+
+    assert (got["status"], got["error"]) == ("running", None)
+    assert live in assert_problem(refused, 409, "run_in_progress")["detail"]
+    assert shop.fingerprint() == before
+    other = shop.http.post("/planning/runs", json={"warehouse": "WH2", "history_days": DAYS})
+    assert other.status_code == 201, other.text
 
 
 @pytest.mark.parametrize(

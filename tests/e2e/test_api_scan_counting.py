@@ -1,16 +1,19 @@
 """Counting by scanning and by RFID over HTTP: a clerk scans a bin (item, lot and serial
 barcodes, repeated scans, counts carried by the barcode), an RFID read of a bin becomes its
-count, both blind and through the count's tolerances; refusals change nothing."""
+count, both blind and through the count's tolerances; refusals change nothing; a record sent
+again with its idempotency key (one after the other or at once) records once."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from threading import Barrier
 from typing import Any
 
 import pytest
 
 from onhand.domain.epc import encode_sgtin96
-from tests.e2e.conftest import Tenant, assert_problem
+from tests.e2e.conftest import Tenant, assert_problem, client
 
 CAM_GTIN = "80614141123458"
 TEA_EAN = "4006381333931"
@@ -145,3 +148,117 @@ def test_rfid_counts_that_cannot_be_placed_are_refused_and_change_nothing(shop: 
     assert assert_problem(post("WH1/A/01", [cam, "zz"]), 422, "epc_invalid_hex")["line"] == 2
     assert_problem(post("@customer", [cam]), 422, "not_a_stock_location")
     assert shop.fingerprint() == before
+
+
+def bin_scans(number: str) -> dict[str, Any]:
+    """A whole bin's count by scanning: 5 TEA, 3 YOG lot L1, CAM serial 1 (serial 2 missing)."""
+    scans = [
+        {"code": TEA_EAN, "quantity": "5"},
+        {"code": f"(01){YOG_GTIN}(10)L1(37)3"},
+        {"code": f"(01){CAM_GTIN}(21)1"},
+    ]
+    return {"count": number, "location": "WH1/A/01", "scans": scans, "complete": True}
+
+
+def counted(
+    shop: Tenant, number: str, where: str = "WH1/A/01"
+) -> dict[tuple[str, str | None, str | None], Any]:
+    """Each line's (counted, how often counted, status) at a bin, as the count says now."""
+    got = shop.http.get(f"/counts/{number}").json()
+    here = {"lines": [x for x in got["lines"] if x["location"] == where]}
+    return {k: (v["counted"], v["count_no"], v["status"]) for k, v in lines_by_key(here).items()}
+
+
+RECORDED_ONCE = {
+    ("TEA", None, None): ("5", 1, "approved"),
+    ("YOG", "L1", None): ("3", 1, "approved"),
+    ("CAM", None, "1"): ("1", 1, "approved"),
+    ("CAM", None, "2"): ("0", 1, "approved"),  # within the 1-unit tolerance: posted at once
+}
+
+
+def test_a_bin_count_sent_again_with_its_key_records_once(shop: Tenant) -> None:
+    shop.move("TEA", "@supplier", "WH1/A/02", "4")  # another bin: the count stays open
+    number = count_of(shop, "WH1/A")
+    clerk = shop.user("clerk")
+    body = bin_scans(number) | {"idempotency_key": "finish-1"}
+
+    first = clerk.http.post("/scan/count", json=body)
+    again = clerk.http.post("/scan/count", json=body)  # a retry after a timeout
+
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert (first.json()["replayed"], again.json()["replayed"]) == (False, True)
+    assert again.json()["understood"] == first.json()["understood"]
+    assert counted(shop, number) == RECORDED_ONCE
+    assert counted(shop, number, "WH1/A/02") == {("TEA", None, None): (None, 0, "open")}
+    assert shop.total("CAM") == Decimal(1)  # serial 2 written off once
+    before = shop.fingerprint()
+    # The same key with other scans is refused; another key for the bin counted is refused.
+    other = bin_scans(number) | {"idempotency_key": "finish-1", "scans": [{"code": TEA_EAN}]}
+    assert_problem(clerk.http.post("/scan/count", json=other), 409, "idempotency_key_reused")
+    done = assert_problem(
+        clerk.http.post("/scan/count", json=bin_scans(number) | {"idempotency_key": "finish-2"}),
+        409,
+        "line_not_countable",
+    )
+    assert "at WH1/A/01) is approved already" in done["detail"]
+    assert shop.fingerprint() == before
+
+
+def test_a_bin_count_sent_twice_at_once_records_once(shop: Tenant) -> None:
+    number = count_of(shop, "WH1/A/01")
+    clerk = shop.user("clerk")
+    tills = [client(shop.api, clerk.token) for _ in range(2)]  # a double tap: two connections
+    gate = Barrier(2)
+
+    def send(i: int) -> Any:
+        gate.wait()
+        return tills[i].post(
+            "/scan/count", json=bin_scans(number), headers={"Idempotency-Key": "tap-1"}
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(send, range(2)))
+    for c in tills:
+        c.close()
+
+    assert [r.status_code for r in answers] == [200, 200], [r.text for r in answers]
+    assert sorted(r.json()["replayed"] for r in answers) == [False, True]
+    assert counted(shop, number) == RECORDED_ONCE
+    assert shop.total("CAM") == Decimal(1)
+    assert shop.fingerprint()["count_records"] == 1
+
+
+def test_a_retried_bin_count_beyond_tolerance_is_not_taken_for_its_recount(shop: Tenant) -> None:
+    number = count_of(shop, "WH1/A/01")
+    body = {"location": "WH1/A/01", "lines": [{"sku": "TEA", "quantity": "2"}]}
+    key = {"Idempotency-Key": "rec-1"}
+
+    first = shop.http.post(f"/counts/{number}/records", json=body, headers=key)
+    again = shop.http.post(f"/counts/{number}/records", json=body, headers=key)
+
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert (first.json()["replayed"], again.json()["replayed"]) == (False, True)
+    assert counted(shop, number)[("TEA", None, None)] == ("2", 1, "recount")
+    # Another key is the recount the first count asked for.
+    recount = shop.http.post(f"/counts/{number}/records", json=body | {"idempotency_key": "rec-2"})
+    assert recount.json()["replayed"] is False
+    assert counted(shop, number)[("TEA", None, None)] == ("2", 2, "review")
+    mismatch = shop.http.post(
+        f"/counts/{number}/records", json=body | {"idempotency_key": "x"}, headers=key
+    )
+    assert_problem(mismatch, 422, "idempotency_key_mismatch")
+
+
+def test_an_rfid_count_sent_again_with_its_key_records_once(shop: Tenant) -> None:
+    shop.move("CAM", "@supplier", "WH1/A/02", "1", serial="7")
+    number = count_of(shop, "WH1/A/02")
+    body = {"count": number, "location": "WH1/A/02", "reads": [encode_sgtin96(CAM_GTIN, 7)]}
+    key = {"Idempotency-Key": "gate-read-1"}
+
+    first = shop.http.post("/rfid/counts", json=body, headers=key)
+    again = shop.http.post("/rfid/counts", json=body, headers=key)
+
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert (first.json()["replayed"], again.json()["replayed"]) == (False, True)
+    assert counted(shop, number, "WH1/A/02") == {("CAM", None, "7"): ("1", 1, "approved")}

@@ -306,6 +306,9 @@ def test_bad_input_is_refused_with_its_code_and_changes_nothing(shop: Tenant) ->
     assert r.status_code == 422
     r = http.get("/valuation/cogs", params={"start": "2026-02-01", "end": "2026-01-01"})
     assert_problem(r, 422, "invalid_period")
+    for start, end in (("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31")):
+        r = http.get("/valuation/cogs", params={"start": start, "end": end, "period": "month"})
+        assert_problem(r, 422, "date_out_of_range")  # once a 500
     assert shop.fingerprint() == before
     assert http.get("/valuation/rates").json() == []
 

@@ -111,10 +111,13 @@ def test_a_bad_import_file_exits_non_zero_with_each_problem_on_stderr(tmp_path: 
         assert "Traceback" not in result.stderr
 
     unreachable = onhand(
-        "--database-url", "postgresql://nobody@127.0.0.1:1/none", "verify", cwd=tmp_path
+        "--database-url", "postgresql://nobody:pa55word@127.0.0.1:1/none", "verify", cwd=tmp_path
     )
     assert unreachable.returncode == 1
-    assert "cannot open the database" in unreachable.stderr
+    assert (
+        "cannot open the database 'postgresql://nobody:***@127.0.0.1:1/none'" in unreachable.stderr
+    )
+    assert "pa55word" not in unreachable.stderr
     assert "Traceback" not in unreachable.stderr
 
 
@@ -295,6 +298,15 @@ def test_transfers_returns_and_scrap_from_the_command_line(tmp_path: Path) -> No
     assert again.returncode == 4
     assert "received" in again.stderr
     assert "posted into stock" in ok(run("return", "WH1/A", "BOLT=1", "--reason", "unwanted"))
+    back = ("supplier-return", "ACME", "WH1/A", "BOLT=2", "--reason", "defective", "--key", "r1")
+    unknown = run(*back)
+    assert unknown.returncode == 3
+    assert "supplier 'ACME' not found" in unknown.stderr
+    ok(run("supplier", "add", "ACME", "Acme"))
+    assert "return to ACME posted from WH1/A" in ok(run(*back))
+    assert "already posted" in ok(run(*back))
+    too_many = run("supplier-return", "ACME", "WH1/A", "BOLT=99", "--reason", "defective")
+    assert too_many.returncode == 4
     bad = run("scrap", "BOLT", "WH1/A", "1", "--reason", "Bad Reason")
     assert bad.returncode == 2
     ok(run("scrap", "BOLT", "WH1/A", "1", "--reason", "damaged"))

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
+from onhand.domain.planning import STALE_AFTER
+from onhand.store import tables
+from onhand.store.engine import make_engine
+from onhand.store.unit_of_work import Database
 from tests.e2e.test_cli import ok, onhand
+from tests.integration.test_planning_runs import leave_running
 
 
 def test_plan_a_warehouse_from_the_command_line(tmp_path: Path) -> None:
@@ -39,3 +46,22 @@ def test_plan_a_warehouse_from_the_command_line(tmp_path: Path) -> None:
     bad = onhand(*db, "plan", "policy", "BOLT", "WH1", "--kind", "sometimes", cwd=tmp_path)
     assert bad.returncode == 2
     assert "kind must be one of" in bad.stderr
+
+
+def test_a_run_left_running_by_a_stopped_command_is_listed_as_interrupted(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    db = ["--database-url", url]
+    ok(onhand(*db, "init", "--slug", "plan", "--password", "secret-pw1", cwd=tmp_path))
+    (tmp_path / "l.csv").write_text("path,kind\nWH1,internal\n")
+    ok(onhand(*db, "import", "locations", "l.csv", cwd=tmp_path))
+    store = Database(make_engine(url))
+    with store.reading() as uow:
+        org_id = uow.conn.execute(select(tables.organisations.c.id)).scalar_one()
+    stopped = leave_running(store, org_id, silent_for=STALE_AFTER * 2)
+    store.dispose()
+
+    listed = ok(onhand(*db, "plan", "runs", cwd=tmp_path))
+
+    assert f"{stopped} of WH1: interrupted — start it again (onhand plan run WH1)" in listed
+    out = ok(onhand(*db, "plan", "run", "WH1", "--history-days", "28", cwd=tmp_path))
+    assert "of WH1: done" in out

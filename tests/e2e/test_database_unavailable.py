@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 
 from onhand.api.app import create_api
 from onhand.store.engine import make_engine
 from onhand.store.unit_of_work import Database
+from tests.async_run import run_async
 from tests.conftest import free_port
 
 
@@ -22,7 +21,7 @@ def test_an_unreachable_database_answers_503_database_unavailable() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://onhand") as client:
             return await client.get("/health")
 
-    r = asyncio.run(call())
+    r = run_async(call())
     engine.dispose()
     assert r.status_code == 503
     assert r.headers["content-type"] == "application/problem+json"

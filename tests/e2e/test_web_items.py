@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal
 from html import unescape
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from onhand import web
-from onhand.api.app import create_api
 from onhand.domain.planning import PolicySettings
 from onhand.services import (
     accounts,
@@ -27,12 +23,9 @@ from onhand.services import (
     replenishment_policies,
 )
 from onhand.services.postings import MovementInput
-from onhand.store.engine import make_engine
-from onhand.store.migrate import upgrade
 from onhand.store.unit_of_work import Database
-from tests.conftest import Org, make_org, pg_schema
-
-PASSWORD = "password-1"
+from tests.conftest import Org, make_org
+from tests.e2e.in_process_site import BACKENDS, PASSWORD, module_database, pages_app, signed_in
 
 
 @dataclass
@@ -43,10 +36,7 @@ class Site:
 
     def browser(self, username: str) -> TestClient:
         """A fresh client signed in as ``username`` (its session cookie kept)."""
-        client = TestClient(self.app.app, follow_redirects=False)
-        r = client.post("/login", data={"username": username, "password": PASSWORD})
-        assert r.status_code == 303, r.text
-        return client
+        return signed_in(self.app, username)
 
 
 def move(db: Database, org: Org, sku: str, src: str, dst: str, qty: str, **kw: str) -> None:
@@ -56,26 +46,16 @@ def move(db: Database, org: Org, sku: str, src: str, dst: str, qty: str, **kw: s
     )  # fmt: skip
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
     """A small organisation of two warehouses on SQLite and on PostgreSQL, with the pages."""
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            path: Path = tmp_path_factory.mktemp("web-items") / "onhand.db"
-            url = f"sqlite:///{path}"
-        else:
-            url = stack.enter_context(pg_schema("web"))
-        yield from _site(url)
+    with module_database(request, tmp_path_factory, "web-items") as db:
+        yield _site(db)
 
 
-def _site(url: str) -> Iterator[Site]:
-    engine = make_engine(url, sqlite_synchronous="NORMAL")
-    upgrade(engine)
-    db = Database(engine)
+def _site(db: Database) -> Site:
     org = make_org(db, "webitems")
     a = org.actor
     for wh in ("WH1", "WH2"):
@@ -96,10 +76,7 @@ def _site(url: str) -> Iterator[Site]:
         db, a, username="clerk2", password=PASSWORD, role="clerk", warehouses=["WH2"]
     )
     accounts.create_user(db, a, username="boss", password=PASSWORD, role="admin")
-    app = create_api(db)
-    web.install(app)
-    yield Site(db, org, TestClient(app))
-    db.dispose()
+    return Site(db, org, pages_app(db))
 
 
 def text_of(page: str) -> str:
@@ -163,6 +140,26 @@ def test_unknown_items_and_locations_are_readable_404_pages(site: Site) -> None:
         assert r.headers["content-type"].startswith("text/html"), path
         assert sentence in text_of(r.text), path
         assert "Traceback" not in r.text
+
+
+def test_numbers_python_reads_as_digits_but_not_as_numbers_are_no_error(site: Site) -> None:
+    # "²" passes str.isdigit() but not int(): once a 500 on these pages.
+    client = site.browser("boss")
+    for path, params, status in (
+        ("/items/MILK/movements", {"before": "²"}, 200),
+        ("/items/MILK/movements", {"before": "9" * 30}, 200),
+        ("/returns", {"before": "²"}, 200),
+        ("/labels/items/MILK.pdf", {"count": "²"}, 422),
+    ):
+        r = client.get(path, params=params)
+        assert r.status_code == status, (path, params, r.text[:300])
+        assert "Traceback" not in r.text
+        assert "Something went wrong" not in r.text
+    with client.stream(
+        "GET", "/live/events", headers={"Last-Event-ID": "²".encode("latin-1")}
+    ) as stream:
+        assert stream.status_code == 200
+        assert next(stream.iter_text()).startswith("retry:")
 
 
 def test_the_promise_form_answers_or_says_what_is_wrong(site: Site) -> None:

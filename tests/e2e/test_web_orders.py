@@ -147,6 +147,47 @@ def test_more_lines_shows_five_more_rows_with_what_was_typed(shop: Tenant, web: 
     assert shop.fingerprint() == before  # nothing saved
 
 
+def test_a_draft_is_changed_on_its_form_and_an_ordered_one_is_not(shop: Tenant, web: Web) -> None:
+    made = follow(web, web.post("/purchase-orders", po_form(("BOLT", "5", "2.5"))))
+    number = re.search(r"PO-\d+", made.text).group(0)  # type: ignore[union-attr]
+    form = web.get(f"/purchase-orders/{number}/edit")
+    assert form.status_code == 200
+    assert field(form, "po-line-0-sku") == "BOLT"
+    assert field(form, "po-line-0-quantity") == "5"
+    assert field(form, "po-line-0-unit_price") == "2.5"
+    assert "Supplier: <strong>ACME</strong>" in form.text
+
+    before = shop.fingerprint()
+    bad = web.post(f"/purchase-orders/{number}/edit", po_form(("BOLT", "5", ""), ("NOPE", "1", "")))
+    assert bad.status_code == 422
+    assert alert(bad) == "Line 2: SKU 'NOPE' not found."
+    assert field(bad, "po-line-1-sku") == "NOPE"  # the typed lines, not the saved ones
+    assert shop.fingerprint() == before
+
+    edit = po_form(("BOLT", "7", ""), ("MILK", "2.5", "1.10"), note="call first")
+    page = follow(web, web.post(f"/purchase-orders/{number}/edit", edit))
+    assert notice(page) == f"{number} is changed; it is still a draft."
+    po = shop.http.get(f"/purchase-orders/{number}").json()
+    assert [(x["sku"], Decimal(x["quantity"])) for x in po["lines"]] == [
+        ("BOLT", Decimal(7)),
+        ("MILK", Decimal("2.5")),
+    ]
+    assert po["note"] == "call first"
+    assert po["status"] == "draft"
+
+    assert web.post(f"/purchase-orders/{number}/order", {}).status_code == 303
+    late = web.get(f"/purchase-orders/{number}/edit")
+    assert late.status_code == 409
+    assert alert(late) == f"{number} is ordered: only a draft can be changed."
+    assert "Change the draft" not in late.text
+    refused = web.post(f"/purchase-orders/{number}/edit", po_form(("BOLT", "1", "")))
+    assert refused.status_code == 409
+    assert alert(refused) == f"Purchase order {number} is ordered: cannot change it."
+    clerk = sign_in(shop, "clerk")
+    assert clerk.get(f"/purchase-orders/{number}/edit").status_code == 403
+    clerk.http.close()
+
+
 def test_a_purchase_order_is_received_with_lots_within_its_quantities(
     shop: Tenant, web: Web
 ) -> None:
@@ -330,3 +371,165 @@ def test_a_page_of_no_such_order_and_a_bad_filter_are_pages(shop: Tenant, web: W
     r = web.get("/transfers?status=lost")
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("text/html")
+
+
+def listed(r: httpx.Response, what: str = "pick-lists") -> list[str]:
+    """The documents an index page lists, in its order."""
+    return re.findall(rf'<th scope="row"><a href="/{what}/([^"]+)">', r.text)
+
+
+def test_the_pick_list_index_filters_by_warehouse_and_status_newest_first(
+    shop: Tenant, web: Web
+) -> None:
+    empty = web.get("/pick-lists")
+    assert empty.status_code == 200
+    assert "<p>No pick list.</p>" in empty.text
+    assert re.search(r'aria-current="page">Sales<', empty.text)  # pick lists belong to Sales
+    shop.location("OUT", "WH2")
+    assert shop.http.put("/warehouses/WH2/settings", json={"outbound": "WH2/OUT"}).is_success
+    shop.move("BOLT", "@supplier", "WH1/A", "10")
+    shop.move("BOLT", "@supplier", "WH2", "5")
+
+    def order(warehouse: str, quantity: str) -> str:
+        body = {"customer": "Smith", "warehouse": warehouse,
+                "lines": [{"sku": "BOLT", "quantity": quantity}]}  # fmt: skip
+        r = shop.http.post("/sales-orders", json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["number"])
+
+    def pick_list(warehouse: str, *orders: str) -> dict[str, Any]:
+        r = shop.http.post("/pick-lists", json={"warehouse": warehouse, "orders": list(orders)})
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    so1, so2, so3, so4 = order("WH1", "2"), order("WH1", "3"), order("WH2", "1"), order("WH1", "1")
+    pl1 = pick_list("WH1", so1)
+    task = pl1["tasks"][0]
+    confirm = {"seq": task["seq"], "location": task["location"], "quantity": task["quantity"]}
+    done = shop.http.post(f"/pick-lists/{pl1['number']}/confirm", json={"confirmations": [confirm]})
+    assert done.json()["status"] == "done"
+    pl2 = pick_list("WH1", so2, so4)["number"]
+    pl3 = pick_list("WH2", so3)["number"]
+
+    everything = web.get("/pick-lists")
+    assert listed(everything) == [pl3, pl2, pl1["number"]]
+    row = everything.text.split(f'href="/pick-lists/{pl2}"')[1].split("</tr>")[0]
+    assert '<td data-label="Picks done">0 of 2</td>' in row
+    assert f'<a href="/sales-orders/{so2}">{so2}</a>, <a href="/sales-orders/{so4}">' in row
+    assert '<td data-label="Warehouse">WH1</td>' in row
+    row = everything.text.split(f'href="/pick-lists/{pl1["number"]}"')[1].split("</tr>")[0]
+    assert '<td data-label="Picks done">1 of 1</td>' in row
+    assert "state-done" in row
+    assert listed(web.get("/pick-lists?status=done")) == [pl1["number"]]
+    assert listed(web.get("/pick-lists?warehouse=WH2")) == [pl3]
+    none = web.get("/pick-lists?warehouse=WH2&status=done")
+    assert listed(none) == []
+    assert "<p>No pick list is done in WH2.</p>" in none.text
+    older = web.get(f"/pick-lists?warehouse=WH1&before={pl2}")
+    assert listed(older) == [pl1["number"]]
+    assert 'href="/pick-lists?warehouse=WH1">Newest pick lists</a>' in older.text
+    assert 'href="/pick-lists">All pick lists</a>' in web.get("/sales-orders").text
+    assert 'href="/pick-lists">Pick lists</a>' in web.get(f"/pick-lists/{pl2}").text
+
+    for query, status, said in [
+        ("status=lost", 422, "status 'lost' is not one of open, done, cancelled"),
+        ("warehouse=WH9", 404, "location 'WH9' not found"),
+        ("warehouse=WH1/A", 422, "WH1/A is not an active warehouse (a top-level stock location)"),
+    ]:
+        bad = web.get(f"/pick-lists?{query}")
+        assert bad.status_code == status, query
+        assert bad.headers["content-type"].startswith("text/html")
+        assert alert(bad) == said
+
+    clerk = sign_in(shop, "clerk", ["WH2"])
+    try:
+        mine = clerk.get("/pick-lists")
+        assert listed(mine) == [pl3]  # WH1's lists are not the clerk's
+        assert '<option value="WH1"' not in mine.text
+        assert (
+            "<p>No pick list is done in your warehouses.</p>"
+            in clerk.get("/pick-lists?status=done").text
+        )
+        refused = clerk.get("/pick-lists?warehouse=WH1")
+        assert refused.status_code == 403
+        assert "not allowed to work in the warehouse of WH1" in alert(refused)
+    finally:
+        clerk.http.close()
+
+
+def history(r: httpx.Response) -> list[dict[str, str]]:
+    """The rows of the past returns on /returns: each cell's text by its column's name."""
+    assert r.status_code == 200, r.text[:2000]
+    table = re.search(r'<table class="stacked returns-history">.*?</table>', r.text, re.S)
+    if table is None:
+        return []
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", table.group(0).split("<tbody>")[1], re.S):
+        cells = dict(re.findall(r'<td data-label="([^"]+)"[^>]*>(.*?)</td>', tr, re.S))
+        rows.append({k: html.unescape(re.sub(r"<[^>]+>", "", v)).strip() for k, v in cells.items()})
+    return rows
+
+
+def test_past_returns_and_scrap_are_listed_newest_first_by_kind(shop: Tenant, web: Web) -> None:
+    empty = web.get("/returns")
+    assert history(empty) == []
+    assert "<p>Nothing was returned or scrapped.</p>" in empty.text
+    shop.move("BOLT", "@supplier", "WH1/A", "10")
+    shop.move("MILK", "@supplier", "WH1/A", "5", lot="L1")
+    lines = {"rows": "2", "sku": ["MILK", ""], "quantity": ["1.5", ""], "lot": ["L1", ""],
+             "serial": ["", ""]}  # fmt: skip
+    back = web.post("/returns/customer", lines | {"to": "WH1/A", "reason": "unwanted", "key": "c1"})
+    rma = re.search(r"(RMA-\d+) is booked", notice(follow(web, back)))
+    assert rma
+    sent = lines | {"sku": ["BOLT", ""], "quantity": ["2", ""], "lot": ["", ""]}
+    follow(web, web.post("/returns/supplier", sent | {"supplier": "ACME", "source": "WH1/A",
+                                                      "reason": "defective", "key": "s1"}))  # fmt: skip
+    follow(web, web.post("/returns/scrap", {"sku": "BOLT", "source": "WH1/A", "quantity": "1",
+                                            "reason": "damaged", "key": "x1"}))  # fmt: skip
+    shop.move("BOLT", "WH1/A", "@customer", "1", ref_type="SO", ref_id="SO-1")  # not a return
+
+    rows = history(web.get("/returns"))
+    me = re.search(r'class="user">([^ <]+)', empty.text)
+    assert me
+    assert rows == [
+        {"Kind": "Scrap", "SKU": "BOLT", "Quantity": "1", "Lot / serial": "–", "From": "WH1/A",
+         "To": "scrap", "Reference": "–", "Reason": "damaged", "By": me.group(1)},
+        {"Kind": "To a supplier", "SKU": "BOLT", "Quantity": "2", "Lot / serial": "–",
+         "From": "WH1/A", "To": "supplier", "Reference": "ACME", "Reason": "defective",
+         "By": me.group(1)},
+        {"Kind": "From a customer", "SKU": "MILK", "Quantity": "1.5", "Lot / serial": "L1",
+         "From": "customer", "To": "WH1/A", "Reference": rma.group(1), "Reason": "unwanted",
+         "By": me.group(1)},
+    ]  # fmt: skip
+    assert [x["Kind"] for x in history(web.get("/returns?kind=supplier_return"))] == [
+        "To a supplier"
+    ]
+    bad = web.get("/returns?kind=lost")
+    assert bad.status_code == 422
+    assert alert(bad) == "kind 'lost' is not one of customer_return, supplier_return, scrap"
+
+    # 25 a page: a batch of write-offs into @scrap (scrap too, whoever posts it) makes three.
+    shop.move("BOLT", "@supplier", "WH1/A", "60")
+    batch = [{"sku": "BOLT", "from": "WH1/A", "to": "@scrap", "quantity": "1", "reason": "expired"}]
+    assert shop.http.post("/postings", json={"movements": batch * 50}).status_code == 201
+    pages = [web.get("/returns?kind=scrap")]
+    while older := re.search(r'<a href="([^"]+)" rel="next">Older returns</a>', pages[-1].text):
+        pages.append(web.get(html.unescape(older.group(1))))
+    assert [len(history(p)) for p in pages] == [25, 25, 1]
+    assert [x["Reason"] for p in pages for x in history(p)] == ["expired"] * 50 + ["damaged"]
+    assert "Newest returns" not in pages[0].text
+    assert 'href="/returns?kind=scrap#history">Newest returns</a>' in pages[-1].text
+
+    clerk = sign_in(shop, "clerk", ["WH2"])
+    try:
+        theirs = clerk.get("/returns")
+        assert history(theirs) == []  # WH1's returns are not the clerk's
+        assert "<p>Nothing was returned or scrapped in your warehouses.</p>" in theirs.text
+        shop.move("BOLT", "@supplier", "WH2", "1")
+        follow(clerk, clerk.post("/returns/scrap", {"sku": "BOLT", "source": "WH2",
+                                                    "quantity": "1", "reason": "damaged"}))  # fmt: skip
+        assert [x["From"] for x in history(clerk.get("/returns"))] == ["WH2"]
+        none = clerk.get("/returns?kind=supplier_return")
+        assert "<p>No goods went back to a supplier in your warehouses.</p>" in none.text
+    finally:
+        clerk.http.close()

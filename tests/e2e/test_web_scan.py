@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -290,12 +292,87 @@ def test_count_scans_add_up_once_each_and_finish_records_once(shop: Tenant, web:
     done = clerk.send(finish)
     assert feedback(done) == "Recorded the count of WH1/A/01."
     assert "YOG lot Y1" in done.text  # not scanned: counted as 0
-    again = clerk.send(finish)
-    assert again.status_code == 409
-    assert "bin_counted_meanwhile" in again.text
-    lines = {x["sku"]: x for x in shop.http.get(f"/counts/{count}").json()["lines"]}
-    assert (lines["TEA"]["counted"], lines["TEA"]["count_no"]) == ("5", 1)
-    assert (lines["YOG"]["counted"], lines["YOG"]["count_no"]) == ("0", 1)
+    again = clerk.send(finish)  # a double tap, or a retry after a timeout: the same form
+    assert again.status_code == 200
+    assert feedback(again) == (
+        "Already recorded: this form was sent twice. The count of WH1/A/01 was recorded once."
+    )
+    assert "YOG lot Y1" in again.text
+    assert bin_lines(shop, count) == {"TEA": ("5", 1, "approved"), "YOG": ("0", 1, "recount")}
+    assert shop.total("TEA") == 5
+
+
+def bin_lines(shop: Tenant, count: str, where: str = "WH1/A/01") -> dict[str, Any]:
+    """Each item's (counted, how often counted, status) at a bin, as the count says now."""
+    lines = shop.http.get(f"/counts/{count}").json()["lines"]
+    return {x["sku"]: (x["counted"], x["count_no"], x["status"]) for x in lines
+            if x["location"] == where}  # fmt: skip
+
+
+def counted_bin(clerk: Browser, count: str, *codes: str) -> dict[str, str]:
+    """The form that finishes WH1/A/01 of ``count`` after scanning ``codes`` there."""
+    clerk.open(f"/scan/count?count={count}")
+    clerk.scan("WH1/A/01")
+    for code in codes:
+        clerk.scan(code)
+    return dict(clerk.fields) | {"code": "", "action": "finish"}
+
+
+def test_a_finish_sent_twice_at_once_records_the_bin_once(shop: Tenant, web: Any) -> None:
+    shop.move("TEA", "@supplier", "WH1/A/01", "2")
+    count = shop.http.post("/counts", json={"location": "WH1/A/01"}).json()["number"]
+    clerk = web()
+    finish = counted_bin(clerk, count, EAN13, EAN13)
+    # A double tap: the same form on two connections of the same session, at once.
+    taps = [httpx.Client(base_url=shop.api.url, cookies=clerk.http.cookies, timeout=60)
+            for _ in range(2)]  # fmt: skip
+    gate = threading.Barrier(2)
+
+    def tap(i: int) -> httpx.Response:
+        gate.wait()
+        return taps[i].post("/scan/count", data=finish)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(tap, range(2)))
+    for c in taps:
+        c.close()
+
+    assert [r.status_code for r in answers] == [200, 200]
+    assert sorted(feedback(r) for r in answers) == [
+        "Already recorded: this form was sent twice. The count of WH1/A/01 was recorded once.",
+        "Recorded the count of WH1/A/01.",
+    ]
+    assert bin_lines(shop, count) == {"TEA": ("2", 1, "approved")}
+    assert shop.total("TEA") == 2
+    assert shop.fingerprint()["count_records"] == 1
+
+
+def test_a_bin_finished_on_another_device_meanwhile_is_refused_not_recounted(
+    shop: Tenant, web: Any
+) -> None:
+    shop.move("TEA", "@supplier", "WH1/A/01", "10")
+    count = shop.http.post("/counts", json={"location": "WH1/A/01"}).json()["number"]
+    first, second = web(), web()
+    mine = counted_bin(first, count, EAN13)  # 1 of 10: beyond tolerance, a recount is asked
+    theirs = counted_bin(second, count, EAN13, EAN13)  # scanned before the first finished
+    assert feedback(first.send(mine)) == "Recorded the count of WH1/A/01."
+    before = shop.fingerprint()
+
+    r = second.send(theirs)
+
+    assert r.status_code == 409
+    assert role_of(r) == "alert"
+    assert feedback(r).startswith(
+        "The count of WH1/A/01 was recorded after you scanned its label here"
+    )
+    assert "<code>bin_counted_meanwhile</code>" in r.text
+    assert shop.fingerprint() == before
+    assert bin_lines(shop, count) == {"TEA": ("1", 1, "recount")}
+    # Discarded and scanned again, the bin's recount is recorded.
+    second.send(second.fields | {"code": "", "action": "discard"})
+    recount = counted_bin(second, count, *[EAN13] * 10)
+    assert feedback(second.send(recount)) == "Recorded the count of WH1/A/01."
+    assert bin_lines(shop, count) == {"TEA": ("10", 2, "approved")}
 
 
 def test_a_tampered_list_of_count_scans_is_refused(shop: Tenant, web: Any) -> None:

@@ -63,6 +63,32 @@ def test_one_of_eight_counters_of_the_same_line_records_it(w: World, writers: Da
     assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(99)}
 
 
+def test_eight_copies_of_one_record_with_its_key_record_it_once(
+    w: World, writers: Database
+) -> None:
+    stock(w, "BOLT", "WH1/A/01", 100)
+    number = create_count(w.db, w.actor, location="WH1/A/01")["number"]
+
+    outcomes = race(
+        8,
+        lambda i: record_counts(
+            writers,
+            w.actor,
+            number,
+            location="WH1/A/01",
+            entries=[CountEntry("BOLT", D(99))],
+            idempotency_key="finish-WH1/A/01",
+        ),
+    )
+
+    answers = [o for o in outcomes if isinstance(o, dict)]
+    assert len(answers) == 8, [o for o in outcomes if isinstance(o, Exception)][:3]
+    assert sorted(o["replayed"] for o in answers) == [False] + [True] * 7
+    assert {o["status"] for o in answers} == {"closed"}
+    assert count_postings(w, number) == 1
+    assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(99)}
+
+
 def test_approvals_racing_on_one_line_post_its_variance_once(w: World, writers: Database) -> None:
     stock(w, "BOLT", "WH1/A/01", 100)
     number = create_count(w.db, w.actor, location="WH1/A/01")["number"]

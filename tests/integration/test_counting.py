@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from onhand.domain.access import Actor
+from onhand.domain.counting import bin_version
 from onhand.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, OnhandError
 from onhand.services import accounts, count_views, items, verify
 from onhand.services.count_plans import create_count
@@ -82,7 +83,7 @@ def refused(w: World, error: type[OnhandError], fn: Any, *args: Any, **kwargs: A
         with w.db.reading() as uow:
             docs = [
                 sorted(tuple(r) for r in uow.conn.execute(select(t)))
-                for t in (tables.count_documents, tables.count_lines)
+                for t in (tables.count_documents, tables.count_lines, tables.count_records)
             ]
         return snapshot(w.db), docs
 
@@ -340,6 +341,67 @@ def test_bad_batches_are_refused_whole(w: World) -> None:
     assert refused(
         w, NotFound, record, w, "CC-999999", "WH1/A/01", CountEntry("BOLT", D(1))
     ).code == ("count_not_found")
+
+
+# --- retries and stale forms ----------------------------------------------------------------
+
+
+def test_a_record_retried_with_its_key_records_once_and_says_so(w: World) -> None:
+    stock(w, "BOLT", "WH1/A/01", 50)
+    number = count_of(w, "WH1/A/01")
+
+    first = record(w, number, "WH1/A/01", CountEntry("BOLT", D(40)), idempotency_key="bin-1")
+    again = record(w, number, "WH1/A/01", CountEntry("BOLT", D(40)), idempotency_key="bin-1")
+
+    assert (first["replayed"], again["replayed"]) == (False, True)
+    # Counted once: the retry is not taken for the recount the first count asked for.
+    assert (line(again, "BOLT")["count_no"], line(again, "BOLT")["status"]) == (1, "recount")
+    err = refused(
+        w, Conflict, record, w, number, "WH1/A/01", CountEntry("BOLT", D(41)),
+        idempotency_key="bin-1",
+    )  # fmt: skip
+    assert err.code == "idempotency_key_reused"
+    recount = record(w, number, "WH1/A/01", CountEntry("BOLT", D(41)), idempotency_key="bin-2")
+    assert recount["replayed"] is False
+    assert (line(recount, "BOLT")["count_no"], line(recount, "BOLT")["status"]) == (2, "review")
+
+
+def test_a_retry_of_the_record_that_closed_the_count_answers_it(w: World) -> None:
+    stock(w, "BOLT", "WH1/A/01", 10)
+    number = count_of(w, "WH1/A/01")
+    first = record(w, number, "WH1/A/01", CountEntry("BOLT", D(9)), idempotency_key="k")
+
+    again = record(w, number, "WH1/A/01", CountEntry("BOLT", D(9)), idempotency_key="k")
+
+    assert first["status"] == again["status"] == "closed"
+    assert again["replayed"] is True
+    assert adjustments(w, number) == [("WH1/A/01", "@adjustment", 1_000_000, "count_variance")]
+    err = refused(
+        w, Conflict, record, w, number, "WH1/A/01", CountEntry("BOLT", D(9)), idempotency_key="k2"
+    )
+    assert err.code == "count_closed"
+    assert on_hand(w, "BOLT") == {("WH1/A/01", None, None): D(9)}
+
+
+def test_a_form_shown_before_the_location_was_counted_is_refused(w: World) -> None:
+    stock(w, "BOLT", "WH1/A/01", 50)
+    number = count_of(w, "WH1/A/01")
+
+    def version() -> str:
+        lines = count_views.get_count(w.db, w.actor, number)["lines"]
+        return bin_version((x["line_no"], x["count_no"]) for x in lines)
+
+    shown = version()
+    record(w, number, "WH1/A/01", CountEntry("BOLT", D(40)), unchanged_since=shown)
+    err = refused(
+        w, Conflict, record, w, number, "WH1/A/01", CountEntry("BOLT", D(40)),
+        unchanged_since=shown,
+    )  # fmt: skip
+    assert err.code == "bin_counted_meanwhile"
+    assert "WH1/A/01" in err.message
+    # Shown again, the recount it asks for is recorded.
+    doc = record(w, number, "WH1/A/01", CountEntry("BOLT", D(50)), unchanged_since=version())
+    assert (line(doc, "BOLT")["count_no"], line(doc, "BOLT")["status"]) == (2, "approved")
 
 
 def test_a_closed_count_takes_no_more_counts(w: World) -> None:

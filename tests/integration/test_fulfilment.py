@@ -14,6 +14,7 @@ from sqlalchemy import select
 from onhand.domain.errors import Conflict, IdempotencyConflict, InvalidInput
 from onhand.services import (
     locations,
+    pick_list_views,
     picking,
     purchase_orders,
     put_away,
@@ -228,3 +229,37 @@ def test_a_serial_item_is_picked_by_its_serial(w: World) -> None:
     picking.confirm_picks(w.db, w.actor, pl["number"], [confirm(task)])
     shipping.ship_order(w.db, w.actor, number)
     assert on_hand(w, "PHONE") == {("WH1/A/02", None, "S2"): D(1)}
+
+
+def test_the_pick_list_index_counts_progress_and_pages_by_number(w: World) -> None:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 10))
+    so1, so2, so3 = order(w, ("BOLT", "2")), order(w, ("BOLT", "3")), order(w, ("BOLT", "1"))
+    first = picking.create_pick_list(w.db, w.actor, "WH1", orders=[so1, so2])
+    picking.confirm_picks(w.db, w.actor, first["number"], [confirm(first["tasks"][0], "1")])
+    second = picking.create_pick_list(w.db, w.actor, "WH1", orders=[so3])
+
+    found = pick_list_views.pick_list_index(w.db, w.actor)
+    assert [(x["number"], x["status"], x["orders"]) for x in found["pick_lists"]] == [
+        (second["number"], "open", [so3]),
+        (first["number"], "open", sorted([so1, so2])),
+    ]
+    progress = found["pick_lists"][1]
+    assert (progress["tasks"], progress["open"], progress["short"], progress["picked"]) == (
+        2,
+        1,
+        1,
+        0,
+    )
+    assert found["next_before"] is None
+    page = pick_list_views.pick_list_index(w.db, w.actor, limit=1)
+    assert [x["number"] for x in page["pick_lists"]] == [second["number"]]
+    assert page["next_before"] == second["number"]
+    older = pick_list_views.pick_list_index(w.db, w.actor, limit=1, before=page["next_before"])
+    assert ([x["number"] for x in older["pick_lists"]], older["next_before"]) == (
+        [first["number"]],
+        None,
+    )
+    assert pick_list_views.pick_list_index(w.db, w.actor, status="done")["pick_lists"] == []
+    for bad in ({"status": "lost"}, {"limit": 0}, {"warehouse": "WH1/A"}):
+        with pytest.raises(InvalidInput):
+            pick_list_views.pick_list_index(w.db, w.actor, **bad)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from onhand.services import postings, verify
+from onhand.services import planning_runs, postings, verify
 from onhand.store.engine import make_engine
 from onhand.store.migrate import (
     MIGRATIONS,
@@ -197,3 +197,66 @@ def test_entries_valued_before_their_running_totals_existed_get_them(engine: Eng
         ).all()
     assert after == before
     assert verify.verify(db, org_id=world.org_id).findings == []
+
+
+def test_planning_runs_left_running_before_the_heartbeat_get_one_and_one_runs_per_warehouse(
+    engine: Engine,
+) -> None:
+    """0015 gives every run its last known time as heartbeat, and of the runs of a warehouse
+    still marked running keeps the newest (the unique index allows one); downgrading maps
+    interrupted to failed and drops what 0014 and 0015 added."""
+    upgrade(engine, "0014")
+    db = Database(engine)
+    org = make_org(db)
+    build_world(db, org.actor)
+    with engine.begin() as conn:
+        wh = conn.exec_driver_sql(
+            f"SELECT id FROM locations WHERE org_id = {org.org_id} AND path = 'WH1'"
+        ).scalar_one()
+        for n, status, finished in ((1, "done", "2026-03-02 10:05:00"), (2, "running", None),
+                                    (3, "running", None)):  # fmt: skip
+            conn.exec_driver_sql(
+                "INSERT INTO planning_runs (org_id, number, warehouse_id, status, parameters,"
+                " stage, progress_done, progress_total, item_count, suggestion_count,"
+                " finished_at, created_at) VALUES"
+                f" ({org.org_id}, 'PLAN-00000{n}', {wh}, '{status}', '{{}}', 'forecast', 1, 4,"
+                f" 0, 0, {'NULL' if finished is None else repr(finished)},"
+                f" '2026-03-0{n} 10:00:00')"
+            )
+
+    upgrade(engine)
+
+    assert schema_differences(engine) == []
+    runs = planning_runs.list_runs(db, org.actor, "WH1")
+    assert [(r["number"], r["status"]) for r in runs] == [
+        ("PLAN-000003", "interrupted"),  # kept running, but silent since 2026: interrupted
+        ("PLAN-000002", "interrupted"),  # marked so by the migration
+        ("PLAN-000001", "done"),
+    ]
+    assert [r["heartbeat_at"] for r in runs] == [
+        datetime(2026, 3, 3, 10, 0, tzinfo=UTC),
+        datetime(2026, 3, 2, 10, 0, tzinfo=UTC),
+        datetime(2026, 3, 2, 10, 5, tzinfo=UTC),
+    ]
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT number, status FROM planning_runs ORDER BY number"
+        ).all()
+    assert [tuple(r) for r in stored] == [
+        ("PLAN-000001", "done"),
+        ("PLAN-000002", "interrupted"),
+        ("PLAN-000003", "running"),
+    ]
+    assert "count_records" in inspect(engine).get_table_names()
+
+    downgrade(engine, "0013")
+
+    assert "count_records" not in inspect(engine).get_table_names()
+    assert "heartbeat_at" not in {c["name"] for c in inspect(engine).get_columns("planning_runs")}
+    with engine.connect() as conn:
+        statuses = (
+            conn.exec_driver_sql("SELECT status FROM planning_runs ORDER BY number").scalars().all()
+        )
+    assert statuses == ["done", "failed", "running"]
+    upgrade(engine)
+    assert schema_differences(engine) == []

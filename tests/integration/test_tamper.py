@@ -20,6 +20,7 @@ from onhand.store.tables import balances, chain_heads, checkpoints, movements, v
 from onhand.store.unit_of_work import Database
 from tests.conftest import Org
 from tests.integration.ledger_helpers import World, build_world, mv, post
+from tests.integration.test_concurrency import race
 
 
 @pytest.fixture
@@ -372,3 +373,15 @@ def test_an_edited_valuation_entry_is_reported_with_its_item_and_scope(
     assert "its entries sum to" in report.findings[0].message
     assert "running totals of valuation entry" in report.findings[1].message
     assert run_cli(database_url, "verify").returncode != 0
+
+
+def test_checkpoints_recorded_at_once_form_one_chain(w: World) -> None:
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 5))
+    made = race(6, lambda _: verify.checkpoint(w.db))
+    assert all(isinstance(m, verify.Checkpoint) for m in made), made
+    report = verify.verify(w.db)
+    assert report.findings == []
+    assert report.checkpoints == 6
+    with w.db.reading() as uow:
+        rows = list(uow.conn.execute(select(checkpoints).order_by(checkpoints.c.id)))
+    assert [r.prev_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]

@@ -3,6 +3,7 @@ through the real services on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,7 +14,9 @@ from onhand.services import (
     availability,
     locations,
     picking,
+    postings,
     purchase_orders,
+    return_history,
     returns,
     sales_orders,
     shipping,
@@ -249,3 +252,53 @@ def test_a_return_without_an_order_sent_twice_is_booked_once(w: World) -> None:
     other = ReturnCreate(to="WH1/A/01", reason="unwanted", lines=[ReturnLine("BOLT", D(3))])
     with pytest.raises(IdempotencyConflict):
         returns.return_goods(w.db, w.actor, other, idempotency_key="rma-twice")
+
+
+def test_past_returns_are_read_back_by_kind_newest_first_a_page_at_a_time(w: World) -> None:
+    suppliers.create_supplier(w.db, w.actor, SupplierCreate(code="ACME", name="Acme"))
+    post(w, mv("BOLT", "@supplier", "WH1/A/01", 10), mv("BOLT", "@supplier", "WH2/STOCK", 3))
+    rma = returns.return_goods(
+        w.db, w.actor, ReturnCreate("WH1/QUAR", "damaged", [ReturnLine("BOLT", D(1))])
+    )
+    data = SupplierReturnCreate("ACME", "WH1/A/01", "defective", [ReturnLine("BOLT", D(2))])
+    rtv = returns.return_to_supplier(w.db, w.actor, data)
+    scrapped = returns.scrap(
+        w.db, w.actor, sku="BOLT", source="WH1/A/01", quantity=D(1), reason="damaged"
+    )
+    undone = postings.reverse_movement(w.db, w.actor, scrapped["movement_ids"][0])
+    plain = post(w, mv("BOLT", "WH2/STOCK", "@scrap", 1))  # any write-off into scrap is scrap
+    post(w, mv("BOLT", "WH1/A/01", "@customer", 1, ref="SO-1"))  # a sale is no return
+
+    found = return_history.recent_returns(w.db, w.actor)
+    assert [(m["kind"], m["from"], m["to"], m["reverses_id"]) for m in found["movements"]] == [
+        ("scrap", "WH2/STOCK", "@scrap", None),
+        ("scrap", "@scrap", "WH1/A/01", scrapped["movement_ids"][0]),
+        ("scrap", "WH1/A/01", "@scrap", None),
+        ("supplier_return", "WH1/A/01", "@supplier", None),
+        ("customer_return", "@customer", "WH1/QUAR", None),
+    ]
+    assert found["movements"][0]["id"] == plain.movement_ids[0]
+    assert found["movements"][1]["id"] == undone.movement_ids[0]
+    assert (found["movements"][3]["ref_id"], found["movements"][4]["ref_id"]) == (
+        "ACME",
+        rma["number"],
+    )
+    assert found["movements"][3]["id"] == rtv["movement_ids"][0]
+    assert {m["by"] for m in found["movements"]} == {w.actor.username}
+    assert found["next_before_id"] is None
+
+    first = return_history.recent_returns(w.db, w.actor, kind="scrap", limit=2)
+    assert [m["id"] for m in first["movements"]] == [m["id"] for m in found["movements"][:2]]
+    assert first["next_before_id"] == first["movements"][-1]["id"]
+    rest = return_history.recent_returns(
+        w.db, w.actor, kind="scrap", limit=2, before_id=first["next_before_id"]
+    )
+    assert [m["id"] for m in rest["movements"]] == [found["movements"][2]["id"]]
+    assert rest["next_before_id"] is None
+    wh2 = locations.get_location(w.db, w.actor, path="WH2")["id"]
+    only_wh2 = replace(w.actor, warehouse_ids=frozenset({wh2}))
+    mine = return_history.recent_returns(w.db, only_wh2)["movements"]
+    assert [m["id"] for m in mine] == [plain.movement_ids[0]]
+    for bad in ({"kind": "rma"}, {"limit": 0}, {"limit": 1001}):
+        with pytest.raises(InvalidInput):
+            return_history.recent_returns(w.db, w.actor, **bad)  # type: ignore[arg-type]

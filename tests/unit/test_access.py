@@ -11,7 +11,7 @@ P = Permission
 
 EXPECTED: dict[Role, set[Permission]] = {
     Role.ADMIN: set(Permission),
-    Role.MANAGER: set(Permission) - {P.MANAGE_USERS},
+    Role.MANAGER: set(Permission) - {P.MANAGE_USERS, P.MANAGE_INTEGRATIONS},
     Role.CLERK: {P.READ, P.POST_MOVEMENTS, P.MANAGE_LOTS, P.MANAGE_SALES},
     Role.AUDITOR: {P.READ, P.VERIFY},
 }

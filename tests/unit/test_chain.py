@@ -11,13 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from onhand.domain.chain import (
+    CHECKPOINT_V2,
     GENESIS,
     ChainHead,
     Finding,
     MovementRecord,
     canonical,
+    checkpoint_digest,
+    checkpoint_hash,
+    head_leaf,
     heads_digest,
+    heads_digest_v2,
     movement_hash,
+    org_digest,
+    org_digests,
     verify_chain,
 )
 
@@ -381,3 +388,25 @@ def test_the_checkpoint_digest_depends_on_every_head_and_the_previous_checkpoint
         replace(heads[0], item_id=9),
     ):
         assert heads_digest([changed, heads[1]], GENESIS) != digest
+
+
+def test_a_version_2_checkpoint_depends_on_every_head_and_proves_one_organisation_alone() -> None:
+    heads = [
+        ChainHead(1, 7, 3, 109, "a" * 64),
+        ChainHead(1, 8, 1, 110, "b" * 64),
+        ChainHead(2, 9, 5, 111, "c" * 64),
+        ChainHead(3, 4, 0, None, GENESIS),
+    ]
+    digest = heads_digest_v2(heads, GENESIS)
+    assert digest == checkpoint_hash(CHECKPOINT_V2, list(reversed(heads)), GENESIS)
+    assert digest != heads_digest(heads, GENESIS)  # the versions never share a hash
+    assert heads_digest_v2(heads, "e" * 64) != digest
+    assert heads_digest_v2(heads[:3], GENESIS) != digest
+    for n, head in enumerate(heads):
+        for changed in (replace(head, seq=head.seq + 1), replace(head, hash="d" * 64)):
+            assert heads_digest_v2([*heads[:n], changed, *heads[n + 1 :]], GENESIS) != digest
+    # Organisation 2's head, proved with the others' digests only: opaque hashes.
+    others = org_digests(heads)
+    mine = org_digest(2, [head_leaf(heads[2])])
+    assert checkpoint_digest([others[1], mine, others[3]], GENESIS) == digest
+    assert checkpoint_digest([others[1], others[3], mine], GENESIS) != digest  # order matters

@@ -1,5 +1,6 @@
 """Writing reports without a database: CSV cells, the PDF's text and cut, the charts as
-images, and the start of the API and CLI without matplotlib."""
+images (line charts with gaps and a band too), and the start of the API and CLI without
+matplotlib."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from decimal import Decimal
 
 import pypdfium2
 import pytest
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.path import Path
 from PIL import Image
 
 from onhand.services import report_charts, report_pdf
 from onhand.services.report_exports import to_csv, to_pdf
-from onhand.services.report_model import Chart, Report
+from onhand.services.report_model import Band, Chart, Report
 
 
 def test_csv_has_a_header_stable_columns_and_plain_decimals() -> None:
@@ -114,3 +118,59 @@ def test_many_groups_draw_as_the_largest_and_one_bar_of_the_others() -> None:
     # Periods keep their order and number, however many.
     days = replace(chart, ordered=True)
     assert report_charts._lumped(days) is days
+
+
+def _segments(values: list[float]) -> int:
+    """Pieces a drawn line falls into (a NaN breaks it)."""
+    path = Path([(float(i), v) for i, v in enumerate(values)]).cleaned(remove_nans=True)
+    return sum(1 for code in path.codes if code == Path.MOVETO)
+
+
+def _gapped() -> Chart:
+    """Demand for five periods, one missing, then a forecast (with a band) for the last four,
+    overlapping the demand's last two periods."""
+    d = [Decimal(x) for x in (1, 2, 4, 5, 5, 6, 7, 8)]
+    none: list[Decimal | None] = [None, None, None, None]
+    return Chart(
+        "line", "t", [f"W{i}" for i in range(8)],
+        {"actual": [d[0], d[1], None, d[2], d[3], None, None, None],
+         "forecast": [None, None, None, d[4], d[5], d[6], d[7], None]},
+        unit="pcs", ordered=True, dashed=("forecast",),
+        band=Band("forecast", "± 1 sd", [*none[:3], d[3], d[4], d[5], d[6], None],
+                  [*none[:3], d[5], d[6], d[7], Decimal(9), None]),
+    )  # fmt: skip
+
+
+def test_a_line_chart_leaves_a_gap_where_a_value_is_none() -> None:
+    ax = Figure().add_subplot()
+    report_charts._lines(ax, _gapped())
+    actual, forecast = ax.lines
+    ys = list(actual.get_ydata())
+    assert [y != y for y in ys] == [False, False, True, False, False, True, True, True]
+    assert _segments(ys) == 2  # W0-W1, then W3-W4: no line drawn across W2
+    assert _segments(list(forecast.get_ydata())) == 1
+    assert actual.get_linestyle() == "-"
+    assert forecast.get_linestyle() == "--"
+    assert actual.get_marker() == "o"  # a lone value between gaps would still show as a point
+    # The band is shaded in the forecast's colour, and named in the legend with both lines.
+    (band,) = ax.collections
+    assert tuple(band.get_facecolor()[0][:3]) == pytest.approx(to_rgb(forecast.get_color()))
+    legend = ax.get_legend()
+    assert legend is not None
+    assert {t.get_text() for t in legend.get_texts()} == {"actual", "forecast", "± 1 sd"}
+
+
+def test_a_chart_with_gaps_renders_as_svg_and_png() -> None:
+    svg = report_charts.render_svg(_gapped(), width_mm=160, height_mm=70)
+    assert svg.startswith("<svg")
+    # The demand line's path (solid, the first colour) moves twice: two pieces.
+    solid = [m for m in svg.split("<path ") if "stroke: #2f6690; stroke-width: 1.5" in m]
+    assert solid
+    assert solid[0].split('"')[1].count("M") == 2
+    png = report_charts.render_png(_gapped(), width_mm=160, height_mm=70)
+    colours = {c for _, c in Image.open(io.BytesIO(png)).convert("RGB").getcolors(1_000_000) or []}
+    assert (47, 102, 144) in colours
+    assert (244, 162, 89) in colours
+    # A series with no value at all draws nothing, and fails nothing.
+    empty = replace(_gapped(), series={"actual": [None] * 8}, band=None, dashed=())
+    assert report_charts.render_svg(empty, width_mm=160, height_mm=70).startswith("<svg")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from onhand import __version__
 from onhand.api import errors, openapi
+from onhand.api.caching import NoStore
 from onhand.api.limits import BodyLimit
 from onhand.api.routes import (
     admin,
@@ -13,7 +14,10 @@ from onhand.api.routes import (
     channel_sales,
     counting,
     demand,
+    erp,
+    events,
     exceptions,
+    iot,
     items,
     kpis,
     labels,
@@ -28,8 +32,11 @@ from onhand.api.routes import (
     sales,
     scanning,
     stock,
+    traceability,
     valuation,
+    webhooks,
 )
+from onhand.services.webhook_dispatch import DeliveryOptions
 from onhand.store.unit_of_work import Database
 
 DESCRIPTION = """
@@ -46,11 +53,17 @@ def create_api(
     max_body_bytes: int = 8 * 1024 * 1024,
     planning_backend: str = "local",
     planning_jobs: int = 1,
+    sensor_raw_days: int = 30,
 ) -> FastAPI:
     app = FastAPI(title="onhand", version=__version__, description=DESCRIPTION)
     app.state.db = db
     # How replenishment runs fit their forecasts (see docs/planning.md).
     app.state.planning = {"backend": planning_backend, "n_jobs": planning_jobs}
+    # How webhooks are delivered (build_app sets them from the settings).
+    app.state.webhooks = DeliveryOptions()
+    # How far back a posted sensor reading may be (docs/iot.md); the MQTT subscriber, if any.
+    app.state.sensor_raw_days = sensor_raw_days
+    app.state.mqtt = None
     errors.install(app)
     app.include_router(admin.health_router)
     # Routes are matched in order, one by one: the posting and stock routes, the busiest, first.
@@ -73,11 +86,17 @@ def create_api(
         planning_simulation,
         valuation,
         reports,
+        erp,
         kpis,
         exceptions,
+        traceability,
+        events,
+        webhooks,
+        iot,
         admin,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(NoStore)
     openapi.install(app)
     return app

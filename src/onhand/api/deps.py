@@ -13,6 +13,7 @@ from onhand.api.schemas import MAX_BIG_ID, MAX_ID
 from onhand.domain.access import Actor
 from onhand.domain.errors import InvalidInput, Unauthenticated
 from onhand.services import accounts
+from onhand.services.event_watch import PositionWatch
 from onhand.store.unit_of_work import Database
 
 _bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer onh_...`")
@@ -91,3 +92,10 @@ def idempotency_key_of(header: str | None, body: str | None) -> str | None:
             code="idempotency_key_mismatch",
         )
     return header or body
+
+
+def watch_of(request: Request) -> PositionWatch | None:
+    """The event pump's position watch when the pump runs in this process, else None (live
+    streams then look at the database on their own timer)."""
+    watch = getattr(getattr(request.app.state, "events", None), "watch", None)
+    return watch if isinstance(watch, PositionWatch) and watch.live else None

@@ -23,6 +23,7 @@ STATUS = {
     "conflict": 409,
     "unauthenticated": 401,
     "forbidden": 403,
+    "gone": 410,
     "too_large": 413,
     "unavailable": 503,
 }
@@ -33,6 +34,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid request",
@@ -117,15 +119,28 @@ def _allowed(req: Request) -> list[str]:
     return sorted(methods)
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _plain(value: Any) -> bool:
+    """A value a problem may carry: a scalar, or a list of scalars or of flat objects (an
+    import's problems, each with its line and code)."""
+    if _scalar(value):
+        return True
+    if isinstance(value, list) and len(value) <= 1000:
+        return all(
+            _scalar(v) or (isinstance(v, dict) and all(x is None or _scalar(x) for x in v.values()))
+            for v in value
+        )
+    return False
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(OnhandError)
     async def _onhand(_req: Request, exc: OnhandError) -> JSONResponse:
         # An error's own fields never replace the problem's (a "status" extra once did: a 500).
-        extra = {
-            k: v
-            for k, v in exc.extra.items()
-            if isinstance(v, str | int | float | bool) and k not in RESERVED
-        }
+        extra = {k: v for k, v in exc.extra.items() if _plain(v) and k not in RESERVED}
         return problem(STATUS.get(exc.kind, 422), exc.code, exc.message, **extra)
 
     @app.exception_handler(RequestValidationError)

@@ -19,9 +19,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-# Ids of master data are 32-bit columns; movement and posting ids are 64-bit.
-MAX_ID = 2**31 - 1
-MAX_BIG_ID = 2**63 - 1
+# The API's modules take the id ranges from here.
+from onhand.domain.ids import MAX_BIG_ID, MAX_ID  # noqa: F401
+
 # No database stores NUL in text (PostgreSQL refuses it); no name needs a control character.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 

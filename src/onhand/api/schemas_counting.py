@@ -17,6 +17,7 @@ CountStatus = Literal["open", "closed"]
 LineStatus = Literal["open", "recount", "review", "approved", "rejected"]
 Reason = Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]
 LineNo = Annotated[int, Field(ge=1, le=2**31 - 1)]
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=128, pattern=PRINTABLE)]
 Day = date  # a field named "date" would hide the type in its class
 
 
@@ -171,6 +172,16 @@ class CountRecordCreate(In):
         default=False,
         description="the lines are everything at the location: other uncounted lines there "
         "are recorded as 0",
+    )
+    idempotency_key: IdempotencyKey | None = Field(
+        default=None, description="a retry with it records once (or the Idempotency-Key header)"
+    )
+
+
+class CountRecordRead(CountRead):
+    replayed: bool = Field(
+        description="true when this idempotency key had recorded it already: nothing was "
+        "recorded this time, the count is shown as it is now"
     )
 
 

@@ -20,6 +20,8 @@ ExceptionKind = Literal[
     "late_purchase_order",
     "reservation_cannot_ship",
     "unusual_adjustment",
+    "sensor_excursion",
+    "sensor_stale",
 ]
 Severity = Literal["critical", "high", "medium", "low"]
 Role = Literal["clerk", "manager", "admin"]

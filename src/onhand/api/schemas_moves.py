@@ -1,4 +1,5 @@
-"""Request and response bodies of transfers, customer returns and scrap."""
+"""Request and response bodies of transfers, returns (from customers, to suppliers) and scrap,
+and of the history of returns and scrap."""
 
 from __future__ import annotations
 
@@ -83,6 +84,59 @@ class ReturnRead(BaseModel):
     to: str
     quarantined: bool | None = None
     replayed: bool
+
+
+class SupplierReturnCreate(In):
+    supplier: Code = Field(description="the supplier's code")
+    from_: Path = Field(alias="from", description="the stock location the goods leave")
+    reason: Reason
+    order: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        default=None, description="a purchase order of this supplier the goods came on"
+    )
+    lines: list[ReturnLineCreate] = Field(min_length=1, max_length=1000)
+    idempotency_key: IdempotencyKey | None = None
+
+
+class SupplierReturnRead(BaseModel):
+    model_config = {"populate_by_name": True}
+
+    supplier: str
+    from_: str = Field(alias="from")
+    posting_id: int
+    movement_ids: list[int]
+    replayed: bool
+
+
+ReturnKind = Literal["customer_return", "supplier_return", "scrap"]
+
+
+class ReturnMovementRead(BaseModel):
+    model_config = {"populate_by_name": True}
+
+    id: int
+    posting_id: int
+    kind: ReturnKind
+    effective_at: dt.datetime
+    recorded_at: dt.datetime
+    sku: str
+    quantity: Qty
+    lot: str | None
+    serial: str | None
+    from_: str = Field(alias="from")
+    to: str
+    ref_type: str | None = Field(description="RMA, RTV or scrap (another for a plain write-off)")
+    ref_id: str | None = Field(
+        description="the sales order or return number; the purchase order or supplier"
+    )
+    reason: str | None
+    actor_id: int
+    by: str | None = Field(description="the username of who posted it")
+    reverses_id: int | None
+
+
+class ReturnHistoryRead(BaseModel):
+    movements: list[ReturnMovementRead]
+    next_before_id: int | None = Field(description="pass as before_id for the older ones")
 
 
 class ScrapCreate(In):

@@ -86,7 +86,10 @@ class RunCreate(In):
 class RunRead(BaseModel):
     number: str
     warehouse: str
-    status: str
+    status: str = Field(
+        description="running, done, failed, or interrupted: the process carrying it out "
+        "stopped before it finished (start it again)"
+    )
     stage: str
     progress: dict[str, int]
     items: int
@@ -96,6 +99,10 @@ class RunRead(BaseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+    heartbeat_at: datetime = Field(
+        description="the last sign of life of the process carrying it out (a running run "
+        "without one for a few minutes is interrupted)"
+    )
     lines_by_status: dict[str, int] | None
 
 

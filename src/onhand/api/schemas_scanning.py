@@ -210,18 +210,24 @@ class ScanCount(In):
         description="the scans are everything in the bin: what else the count expected there "
         "is recorded as 0",
     )
+    idempotency_key: IdempotencyKey | None = None
 
 
 class ScanCountRead(BaseModel):
     understood: list[UnderstoodRead]
     notes: list[str]
     count: CountRead
+    replayed: bool = Field(
+        description="true when this idempotency key had recorded the bin already: nothing was "
+        "recorded this time"
+    )
 
 
 class RfidCountCreate(In):
     count: Number = Field(description="the count document, e.g. CC-000001")
     location: Path = Field(description="the bin that was read (no stock below it)")
     reads: list[Epc] = Field(min_length=1, max_length=100_000, description="EPCs in hex")
+    idempotency_key: IdempotencyKey | None = None
 
 
 class RfidUnknown(BaseModel):
@@ -238,3 +244,7 @@ class RfidCountRead(BaseModel):
     ignored: list[RfidIgnored]
     unknown: list[RfidUnknown] = Field(description="tags of GTINs no item has: not recorded")
     count: CountRead
+    replayed: bool = Field(
+        description="true when this idempotency key had recorded the read already: nothing "
+        "was recorded this time"
+    )

@@ -35,6 +35,11 @@ class Permission(StrEnum):
     # The exceptions list: acknowledging one hides it from everyone's list, so it is a
     # supervisor's call (managers), apart from the master data a manager also keeps.
     ACKNOWLEDGE_EXCEPTIONS = "acknowledge_exceptions"
+    # Recalls: holding a lot or serial everywhere and releasing it is a supervisor's call.
+    MANAGE_RECALLS = "manage_recalls"
+    # Webhooks and other integrations: where the organisation's events are sent, with secrets
+    # that prove it (admins only).
+    MANAGE_INTEGRATIONS = "manage_integrations"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -54,6 +59,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_PLANNING,
             Permission.MANAGE_VALUATION,
             Permission.ACKNOWLEDGE_EXCEPTIONS,
+            Permission.MANAGE_RECALLS,
         }
     ),
     Role.CLERK: frozenset(

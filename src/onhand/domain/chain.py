@@ -3,7 +3,8 @@
 Every item has its own chain (so writers of different items never wait for each other). A
 movement's hash is sha256 over a canonical encoding of all its stored fields, its position in the
 chain (sequence number and previous movement id) and the previous movement's hash. Checkpoints
-hash all chain heads together, each checkpoint including the previous checkpoint's hash.
+hash all chain heads, each checkpoint including the previous checkpoint's hash: version 1 in one
+stream, version 2 (recorded now) each organisation's heads to a digest first (docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -269,3 +270,62 @@ def heads_digest(heads: Iterable[ChainHead], previous: str) -> str:
             f"|{head.org_id}:{head.item_id}:{head.seq}:{head.movement_id}:{head.hash}".encode()
         )
     return h.hexdigest()
+
+
+# Checkpoints, version 2 ------------------------------------------------------------------------
+#
+# Version 1 (heads_digest) hashes every head of every organisation in one stream, so proving one
+# head needs all the others: a proof handed to a partner would show other organisations' items
+# and movement counts. Version 2 hashes in two levels: each head to a leaf, each organisation's
+# leaves (in item order) to that organisation's digest, and the digests (in organisation order)
+# with the previous checkpoint's hash to the checkpoint's hash. A proof then shows its own head,
+# the other leaves of its organisation and the other organisations' digests: opaque hashes.
+
+CHECKPOINT_V2 = 2
+
+
+def head_leaf(head: ChainHead) -> str:
+    """A chain head's leaf: sha256 over the same text version 1 hashes for the head."""
+    text = f"{head.org_id}:{head.item_id}:{head.seq}:{head.movement_id}:{head.hash}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def org_digest(org_id: int, leaves: Iterable[str]) -> str:
+    """One organisation's digest over its heads' leaves, given in item order."""
+    h = hashlib.sha256(f"org:{org_id}".encode())
+    for leaf in leaves:
+        h.update(f"|{leaf}".encode())
+    return h.hexdigest()
+
+
+def checkpoint_digest(org_digests: Iterable[str], previous: str) -> str:
+    """A version 2 checkpoint's hash: the previous checkpoint's hash and every organisation's
+    digest, in organisation order ('v2' keeps it apart from any version 1 hash)."""
+    h = hashlib.sha256(f"{previous}|v2".encode())
+    for digest in org_digests:
+        h.update(f"|{digest}".encode())
+    return h.hexdigest()
+
+
+def org_digests(heads: Iterable[ChainHead]) -> dict[int, str]:
+    """Each organisation's digest over its heads."""
+    by_org: dict[int, list[ChainHead]] = {}
+    for head in heads:
+        by_org.setdefault(head.org_id, []).append(head)
+    return {
+        org: org_digest(org, (head_leaf(h) for h in sorted(mine, key=lambda x: x.item_id)))
+        for org, mine in by_org.items()
+    }
+
+
+def heads_digest_v2(heads: Iterable[ChainHead], previous: str) -> str:
+    """A version 2 checkpoint's hash over all chain heads (see checkpoint_digest)."""
+    digests = org_digests(heads)
+    return checkpoint_digest((digests[o] for o in sorted(digests)), previous)
+
+
+def checkpoint_hash(version: int, heads: Iterable[ChainHead], previous: str) -> str:
+    """The hash a checkpoint of ``version`` must carry for these heads."""
+    if version == CHECKPOINT_V2:
+        return heads_digest_v2(heads, previous)
+    return heads_digest(heads, previous)

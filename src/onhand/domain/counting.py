@@ -5,6 +5,7 @@ Plain Python on Decimal: the services load the numbers, these functions decide.
 
 from __future__ import annotations
 
+import hashlib
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -298,3 +299,12 @@ def trend(points: Sequence[AccuracyPoint]) -> Decimal | None:
     covariance = sum(((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)), zero)
     variance = sum(((x - mx) ** 2 for x in xs), zero)
     return (covariance / variance).quantize(Decimal("0.01"))
+
+
+def bin_version(lines: Iterable[tuple[int, int]]) -> str:
+    """The version of a location's count lines, from each line's number and how often it was
+    counted (``count_no``): it changes whenever a count is recorded there or a line is found.
+    A form that counts the location carries the version it was shown, so a count recorded
+    meanwhile (by another form or device) is noticed instead of being counted again."""
+    seen = sorted(lines)
+    return hashlib.sha256(repr(seen).encode()).hexdigest()[:16]

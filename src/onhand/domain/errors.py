@@ -61,6 +61,13 @@ class Forbidden(OnhandError):
     code = "forbidden"
 
 
+class Gone(OnhandError):
+    """What was asked for existed once and was removed for good (410)."""
+
+    kind = "gone"
+    code = "gone"
+
+
 class Unavailable(OnhandError):
     """A passing condition (a busy or unreachable database): retrying later may succeed (503)."""
 

@@ -26,6 +26,8 @@ KINDS = (
     "late_purchase_order",
     "reservation_cannot_ship",
     "unusual_adjustment",
+    "sensor_excursion",
+    "sensor_stale",
 )
 # Most severe first: the list is sorted this way and ``severity=`` keeps this one and worse.
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -36,6 +38,9 @@ USAGE_DAYS = 90
 EXPIRY_HIGH_DAYS = 7
 # A purchase order line this many days late is high rather than medium.
 LATE_HIGH_DAYS = 7
+# An ended excursion that found stock no hold could stop (items without lots) stays listed
+# this many days after it ended, so that someone looks at those goods.
+EXCURSION_DAYS = 7
 # Keys are recorded in the audit trail, whose entity ids are at most 128 characters.
 MAX_KEY = 128
 

@@ -8,7 +8,7 @@ needs its own. Money and rates are Decimals here; the store keeps micro-units.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from onhand.domain.errors import InvalidInput
@@ -22,7 +22,14 @@ MAX_HISTORY_DAYS = 5 * 366
 MAX_HORIZON_BUCKETS = 104
 MAX_CARRYING_RATE = Decimal(5)
 # A run's suggestions may be acted on while it is the newest finished run of its warehouse.
-RUN_STATUSES = ("running", "done", "failed")
+# "interrupted": the process carrying it out stopped before it finished (see run_status).
+RUN_STATUSES = ("running", "done", "failed", "interrupted")
+# A running run's process records a heartbeat this often; a run without one for STALE_AFTER
+# is taken for interrupted (the process stopped: a restart, a crash, a killed command). The
+# bound is several beats long, so a busy database or a slow stage does not trip it.
+HEARTBEAT_SECONDS = 20.0
+STALE_AFTER = timedelta(minutes=3)
+START_AGAIN = "start it again"
 LINE_STATUSES = ("none", "proposed", "accepted", "rejected")
 
 
@@ -205,3 +212,19 @@ def whole_buckets(today: date, bucket: str, history_days: int) -> tuple[date, da
     first = end.replace(day=1)
     year, month = divmod(first.year * 12 + first.month - 1 - (months - 1), 12)
     return date(year, month + 1, 1), end
+
+
+def run_status(status: str, last_sign_of_life: datetime, now: datetime) -> str:
+    """A run's status as it should be shown: a run still marked running whose process has
+    given no sign of life (a heartbeat, or its start) for STALE_AFTER is interrupted."""
+    if status == "running" and now - last_sign_of_life > STALE_AFTER:
+        return "interrupted"
+    return status
+
+
+def interrupted_reason(last_sign_of_life: datetime) -> str:
+    """Why a run is interrupted, and what to do, in words."""
+    return (
+        "the process carrying it out stopped before it finished: no sign of life since"
+        f" {last_sign_of_life:%Y-%m-%d %H:%M} UTC; {START_AGAIN}"
+    )

@@ -51,3 +51,11 @@ def status_of(lines: list[LineQty]) -> SoStatus:
 def reservable(need: int, available: int) -> int:
     """How much of ``need`` a reservation may take when ``available`` is free (never below 0)."""
     return max(0, min(need, available))
+
+
+def pick_list_status(task_statuses: list[str]) -> str:
+    """A pick list's state from its tasks': open while one is open; then done if anything
+    was picked or found short, cancelled if every task was cancelled (its orders were)."""
+    if not task_statuses or any(s == "open" for s in task_statuses):
+        return "open"
+    return "cancelled" if all(s == "cancelled" for s in task_statuses) else "done"

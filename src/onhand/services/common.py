@@ -36,6 +36,13 @@ def check_name(name: str, field_name: str = "name", limit: int = 200) -> str:
     return name
 
 
+def check_limit(limit: int, maximum: int) -> int:
+    """A page size of 1 to ``maximum``, or a 422."""
+    if not 1 <= limit <= maximum:
+        raise InvalidInput(f"limit must be from 1 to {maximum}", code="invalid_limit")
+    return limit
+
+
 def document_number(db: Database, org_id: int, prefix: str) -> Callable[[UnitOfWork], str]:
     """How the next document number (e.g. SO-000042) is drawn: SQLite, which runs one writer at
     a time, counts inside the document's own transaction (no extra commit); PostgreSQL counts

@@ -25,7 +25,7 @@ from onhand.domain.items import Tracking
 from onhand.domain.locations import subtree_bounds
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
-from onhand.services import postings
+from onhand.services import count_keys, events, postings
 from onhand.services.common import audit, stock_location, utcnow
 from onhand.services.count_plans import line_row
 from onhand.services.count_settings import settings_in
@@ -115,7 +115,11 @@ def _record(
     unit_cost: int,
 ) -> None:
     if line.status not in ("open", "recount"):
-        waiting = "waits for a manager's decision" if line.status == "review" else "is decided"
+        waiting = (
+            "waits for a manager's decision"
+            if line.status == "review"
+            else f"is {line.status} already: it is counted, nothing more to record there"
+        )
         raise Conflict(
             f"line {line.line_no} of {doc.number} ({line.sku} at {line.path}) {waiting}",
             code="line_not_countable",
@@ -143,6 +147,27 @@ def _record(
     if not within:
         values["status"] = "recount" if first else "review"
     counting.update_line(conn, org, line.id, **values)
+    if counted != book:
+        events.emit(
+            uow,
+            actor,
+            "count.variance",
+            "count",
+            doc.number,
+            {
+                "count": doc.number,
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "location": line.path,
+                "lot": line.lot or None,
+                "serial": line.serial or None,
+                "book": from_micro(book, line.precision),
+                "counted": from_micro(counted, line.precision),
+                "variance": from_micro(counted - book, line.precision),
+                "within_tolerance": within,
+                "next": "approved" if within else values["status"],
+            },
+        )
     if within:
         _decide(
             uow,
@@ -190,25 +215,39 @@ def record_counts(
     location: str,
     entries: list[CountEntry],
     complete: bool = False,
+    idempotency_key: str | None = None,
+    unchanged_since: str | None = None,
 ) -> dict[str, Any]:
     """Record what was counted at one location: a batch of (item, lot, serial, quantity), all
     or nothing. Stock the document did not list is added as a new line. With ``complete``, the
     batch is everything there is: the location's other uncounted lines are recorded as 0 (a
-    scan or RFID read of a whole bin)."""
+    scan or RFID read of a whole bin).
+
+    The same ``idempotency_key`` again records nothing and answers the count as it is, with
+    ``replayed`` true; with another batch it is refused. ``unchanged_since`` is the version
+    of the location's lines (domain.counting.bin_version) the counter was shown: if a count
+    was recorded there since, the batch is refused rather than counted as a recount."""
     actor.require(Permission.POST_MOVEMENTS)
     if len(entries) > MAX_ENTRIES or (not entries and not complete):
         raise InvalidInput(f"record 1 to {MAX_ENTRIES} counts at a time", code="invalid_line_count")
+    key = count_keys.checked_key(idempotency_key)
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         conn, org = uow.conn, actor.org_id
         doc = locked_document(uow, actor, number)
+        loc = stock_location(uow, actor, location)
+        todo = _keys(uow, actor, loc, entries)
+        payload = count_keys.digest(doc, loc, todo, complete=complete)
+        # A retry answers before the document's state is looked at: the first record may
+        # have closed the count or decided the lines.
+        if count_keys.recorded_already(uow, actor, key, payload):
+            return count_out(uow, actor, document(uow, actor, number)) | {"replayed": True}
         if doc.status != "open":
             raise Conflict(f"count {number} is closed", code="count_closed")
-        loc = stock_location(uow, actor, location)
         _check_in_scope(doc, loc)
         settings = settings_in(uow, org)
         lines = counting.lines_of(conn, org, doc.id)
-        todo = _keys(uow, actor, loc, entries)
+        count_keys.check_unchanged(lines, loc, unchanged_since)
         lines = _with_found_lines(uow, actor, doc, loc, lines, [k for k, _ in todo])
         by_key = {(r.location_id, r.item_id, r.lot, r.serial): r for r in lines}
         if complete:
@@ -221,11 +260,12 @@ def record_counts(
         if not todo:
             raise InvalidInput(f"nothing at {loc.path} is left to count", code="nothing_to_count")
         costs = counting.unit_costs(conn, org, sorted({k[1] for k, _ in todo}))
-        for key, qty in todo:
-            _record(uow, actor, doc, by_key[key], qty, settings, costs[key[1]])
+        for k, qty in todo:
+            _record(uow, actor, doc, by_key[k], qty, settings, costs[k[1]])
         _close_if_done(uow, actor, doc)
+        count_keys.remember(uow, actor, doc, loc, key, payload, len(todo))
         audit(uow, actor, "count", number, "recorded", location=loc.path, entries=len(todo))
-        return count_out(uow, actor, document(uow, actor, number))
+        return count_out(uow, actor, document(uow, actor, number)) | {"replayed": False}
 
     return write_retrying(db, work)
 
@@ -365,6 +405,22 @@ def _decide_lines(
                 count_no=line.count_no,
             )
             audit(uow, actor, "count", number, status, line=line.line_no)
+            if status == "approved":
+                events.emit(
+                    uow,
+                    actor,
+                    "count.approved",
+                    "count",
+                    number,
+                    {
+                        "count": number,
+                        "line_no": line.line_no,
+                        "sku": line.sku,
+                        "location": line.path,
+                        "variance": from_micro(line.counted - line.book, line.precision),
+                        "reason": reason or status_reason(status),
+                    },
+                )
         _close_if_done(uow, actor, doc)
         return count_out(uow, actor, document(uow, actor, number))
 

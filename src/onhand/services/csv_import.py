@@ -15,6 +15,7 @@ from onhand.domain.errors import InvalidInput
 from onhand.domain.locations import MAX_DEPTH, LocationKind, LocationRef, check_code
 from onhand.services import items, locations
 from onhand.services.csv_read import (
+    ImportPlan,
     ImportResult,
     Problem,
     Row,
@@ -66,8 +67,10 @@ def _item_of(row: Row) -> items.ItemCreate:
     return items.validate(data)
 
 
-def import_items(db: Database, actor: Actor, data: bytes) -> ImportResult:
-    """Create the items of a CSV file (see ITEM_COLUMNS; barcodes separated by '|')."""
+def plan_items(db: Database, actor: Actor, data: bytes) -> ImportPlan[items.ItemCreate]:
+    """Read and check a CSV file of items (see ITEM_COLUMNS; barcodes separated by '|')
+    without writing anything: the items an import would create, or ImportRejected listing
+    every problem."""
     actor.require(Permission.MANAGE_MASTER_DATA)
     problems: list[Problem] = []
     rows = read_rows(
@@ -82,7 +85,11 @@ def import_items(db: Database, actor: Actor, data: bytes) -> ImportResult:
             continue
         if item.sku in sku_line:
             problems.append(
-                Problem(row.line, f"SKU {item.sku!r} is already on line {sku_line[item.sku]}")
+                Problem(
+                    row.line,
+                    f"SKU {item.sku!r} is already on line {sku_line[item.sku]}",
+                    "duplicate_sku",
+                )
             )
             continue
         sku_line[item.sku] = row.line
@@ -92,6 +99,7 @@ def import_items(db: Database, actor: Actor, data: bytes) -> ImportResult:
                 Problem(
                     row.line,
                     f"barcode {taken[0]!r} is already used on line {barcode_line[taken[0]]}",
+                    "duplicate_barcode",
                 )
             )
             continue
@@ -102,14 +110,28 @@ def import_items(db: Database, actor: Actor, data: bytes) -> ImportResult:
         owners = catalog.barcode_owners(uow.conn, actor.org_id, list(barcode_line))
     for line, item in batch:
         if item.sku in existing:
-            problems.append(Problem(line, f"SKU {item.sku!r} already exists"))
+            problems.append(Problem(line, f"SKU {item.sku!r} already exists", "sku_exists"))
         elif any(b in owners for b in item.barcodes):
             code = next(b for b in item.barcodes if b in owners)
-            problems.append(Problem(line, f"barcode {code!r} already belongs to another item"))
+            problems.append(
+                Problem(line, f"barcode {code!r} already belongs to another item", "barcode_taken")
+            )
     reject_if(problems, "items")
-    if batch:
-        items.create_items(db, actor, [item for _, item in batch])
-    return ImportResult(rows=len(rows), created=len(batch))
+    return ImportPlan(
+        rows=len(rows), records=[item for _, item in batch], lines=[n for n, _ in batch]
+    )
+
+
+def apply_items(db: Database, actor: Actor, plan: ImportPlan[items.ItemCreate]) -> ImportResult:
+    """Create the items of a checked file, in one transaction."""
+    if plan.records:
+        items.create_items(db, actor, plan.records)
+    return ImportResult(rows=plan.rows, created=len(plan.records))
+
+
+def import_items(db: Database, actor: Actor, data: bytes) -> ImportResult:
+    """Create the items of a CSV file (see ITEM_COLUMNS; barcodes separated by '|')."""
+    return apply_items(db, actor, plan_items(db, actor, data))
 
 
 # Locations --------------------------------------------------------------------------------------

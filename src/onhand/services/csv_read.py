@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from onhand.domain.errors import InvalidInput, OnhandError
 from onhand.domain.quantities import parse_decimal
@@ -19,6 +19,7 @@ from onhand.domain.quantities import parse_decimal
 T = TypeVar("T")
 # Cells longer than this are refused by the reader rather than taking memory.
 MAX_CELL = 64 * 1024
+NUMBER_MAX = 60  # characters of a number cell
 TRUE = frozenset({"true", "yes", "y", "1"})
 FALSE = frozenset({"false", "no", "n", "0"})
 
@@ -29,9 +30,15 @@ class Problem:
 
     line: int
     message: str
+    # A stable machine-readable code: the rule's own where a rule refused the row.
+    code: str = "invalid_row"
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        """The problem as plain data: line, code and message."""
+        return {"line": self.line, "code": self.code, "message": self.message}
 
 
 class ImportRejected(InvalidInput):
@@ -77,7 +84,9 @@ def read_rows(
             what,
             [
                 Problem(
-                    1, f"the file is empty: the first line must name the columns ({example},...)"
+                    1,
+                    f"the file is empty: the first line must name the columns ({example},...)",
+                    "empty_file",
                 )
             ],
         )
@@ -86,7 +95,7 @@ def read_rows(
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportRejected(
-            what, [Problem(line, "the file is not UTF-8 text: save it as 'CSV UTF-8'")]
+            what, [Problem(line, "the file is not UTF-8 text: save it as 'CSV UTF-8'", "not_utf8")]
         ) from None
     csv.field_size_limit(MAX_CELL)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -94,7 +103,7 @@ def read_rows(
         raw_header = next(reader)
     except csv.Error as exc:
         raise ImportRejected(
-            what, [Problem(1, f"the header cannot be read as CSV: {exc}")]
+            what, [Problem(1, f"the header cannot be read as CSV: {exc}", "unreadable_csv")]
         ) from None
     header = [h.strip().lower() for h in raw_header]
     _check_header(header, raw_header, what=what, columns=columns, required=required)
@@ -106,12 +115,14 @@ def read_rows(
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem(line, f"the line cannot be read as CSV: {exc}"))
+            problems.append(
+                Problem(line, f"the line cannot be read as CSV: {exc}", "unreadable_csv")
+            )
             continue
         if not any(cell.strip() for cell in record):
             continue  # blank lines are allowed anywhere
         if len(record) != len(header):
-            problems.append(Problem(line, _width_message(record, header)))
+            problems.append(Problem(line, _width_message(record, header), "wrong_value_count"))
             continue
         rows.append(Row(line, {c: v.strip() for c, v in zip(header, record, strict=True)}))
     return rows
@@ -135,6 +146,7 @@ def _check_header(
                 Problem(
                     1,
                     f"columns must be separated by commas, not {shown} (the columns are: {known})",
+                    "wrong_separator",
                 )
             ],
         )
@@ -146,6 +158,7 @@ def _check_header(
                 Problem(
                     1,
                     f"the first line must be a header naming the columns ({known}); found {found}",
+                    "missing_header",
                 )
             ],
         )
@@ -153,14 +166,20 @@ def _check_header(
     seen: set[str] = set()
     for n, name in enumerate(header, start=1):
         if not name:
-            problems.append(Problem(1, f"column {n} has no name"))
+            problems.append(Problem(1, f"column {n} has no name", "unnamed_column"))
         elif name not in columns:
-            problems.append(Problem(1, f"unknown column {name[:40]!r} (the columns are: {known})"))
+            problems.append(
+                Problem(
+                    1, f"unknown column {name[:40]!r} (the columns are: {known})", "unknown_column"
+                )
+            )
         elif name in seen:
-            problems.append(Problem(1, f"column {name!r} appears twice"))
+            problems.append(Problem(1, f"column {name!r} appears twice", "duplicate_column"))
         seen.add(name)
     problems.extend(
-        Problem(1, f"required column {name!r} is missing") for name in required if name not in seen
+        Problem(1, f"required column {name!r} is missing", "missing_column")
+        for name in required
+        if name not in seen
     )
     if problems:
         raise ImportRejected(what, problems)
@@ -180,7 +199,7 @@ def collect(problems: list[Problem], line: int, check: Callable[[], T]) -> T | N
     try:
         return check()
     except OnhandError as exc:
-        problems.append(Problem(line, exc.message))
+        problems.append(Problem(line, exc.message, exc.code))
         return None
 
 
@@ -216,7 +235,12 @@ def decimal(row: Row, column: str) -> Decimal | None:
             f"{column} {raw[:40]!r} is not a number: use a point for decimals (2.5), no separators",
             code="invalid_number",
         )
-    return parse_decimal(raw[:60], field=column)
+    if len(raw) > NUMBER_MAX:  # cut short, it would read as another number
+        raise InvalidInput(
+            f"{column} {raw[:40]!r}... is longer than a number may be ({NUMBER_MAX} characters)",
+            code="invalid_number",
+        )
+    return parse_decimal(raw, field=column)
 
 
 def boolean(row: Row, column: str) -> bool | None:
@@ -252,6 +276,16 @@ class ImportResult:
     posting_ids: list[int] = field(default_factory=list)
     movements: int = 0
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan(Generic[T]):
+    """A file read and checked, nothing written yet: how many rows it had, the records an
+    import would create (in file order), and each record's first line."""
+
+    rows: int
+    records: list[T]
+    lines: list[int]
 
 
 def reject_if(problems: list[Problem], what: str) -> None:

@@ -1,6 +1,6 @@
-"""The exceptions list's stock kinds (documents: services/exception_doc_kinds.py): each turns its
-store query's rows into exceptions with a key, severity, role, action and a message with the
-numbers (docs/exceptions.md explains each)."""
+"""The exceptions list's stock kinds (documents: services/exception_doc_kinds.py; sensors:
+services/exception_sensor_kinds.py): each turns its store query's rows into exceptions with a
+key, severity, role, action and a message with the numbers (docs/exceptions.md explains each)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput, NotFound
 from onhand.services import exception_doc_kinds as docs
 from onhand.services import exception_kinds as stock
+from onhand.services import exception_sensor_kinds as sensor_kinds
 from onhand.services.common import audit, not_found, utcnow
 from onhand.services.exception_kinds import Ctx, Exc
 from onhand.services.sales_orders import warehouse_row
@@ -36,6 +37,8 @@ KINDS: dict[str, Callable[[Ctx], list[Exc]]] = {
     "late_purchase_order": docs.late_purchase_order,
     "reservation_cannot_ship": docs.reservation_cannot_ship,
     "unusual_adjustment": docs.unusual_adjustment,
+    "sensor_excursion": sensor_kinds.sensor_excursion,
+    "sensor_stale": sensor_kinds.sensor_stale,
 }
 assert tuple(KINDS) == rules.KINDS
 MAX_NOTE = 2000

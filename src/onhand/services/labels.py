@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput
 from onhand.domain.labels import Label, Layout, check_layout, item_label, location_label, lot_label
-from onhand.services import label_render
 from onhand.services.common import not_found
 from onhand.store import catalog, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -75,6 +74,8 @@ def label_svg(db: Database, actor: Actor, request: LabelRequest) -> str:
     actor.require(Permission.READ)
     with db.reading() as uow:
         label = _label(uow, actor, request)
+    from onhand.services import label_render  # its libraries load when a label is drawn
+
     return label_render.svg(label, width_mm=SVG_SIZE_MM[0], height_mm=SVG_SIZE_MM[1])
 
 
@@ -91,4 +92,6 @@ def label_sheet(db: Database, actor: Actor, requests: list[LabelRequest], layout
                 labels.append(_label(uow, actor, req))
             except InvalidInput as e:
                 raise InvalidInput(f"label {n}: {e.message}", code=e.code, line=n) from None
+    from onhand.services import label_render
+
     return label_render.pdf_sheet(labels, layout)

@@ -19,11 +19,12 @@ from onhand.domain.allocation import StockUnit, allocate
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import from_micro, to_micro
+from onhand.domain.traceability import recalled
 from onhand.services import availability, postings
 from onhand.services.common import document_number, not_found, utcnow
 from onhand.services.postings import MovementInput, write_retrying
-from onhand.services.sales_orders import qty, warehouse_row
-from onhand.store import catalog, locking, picking, sales, sites
+from onhand.services.sales_orders import qty, settle_pick_lists, warehouse_row
+from onhand.store import catalog, locking, picking, recalls, sales, sites
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,7 +59,10 @@ def _task_out(t: Any) -> dict[str, Any]:
 
 def _list_out(uow: UnitOfWork, org_id: int, number: str) -> dict[str, Any]:
     pl = picking.pick_list_by_number(uow.conn, org_id, number)
-    tasks = picking.tasks_of_list(uow.conn, org_id, pl.id)
+    return _list_of(pl, picking.tasks_of_list(uow.conn, org_id, pl.id))
+
+
+def _list_of(pl: Any, tasks: list[Any]) -> dict[str, Any]:
     return {
         "number": pl.number,
         "warehouse": pl.warehouse,
@@ -80,7 +84,7 @@ def _units(rows: list[Any]) -> list[StockUnit]:
             serial=r.serial,
             received_at=r.received_at or EPOCH,
             qty=int(r.qty),
-            held=bool(r.lot_held),
+            held=bool(r.lot_held) or bool(r.serial_held),
         )
         for r in rows
     ]
@@ -201,6 +205,24 @@ class PickConfirmation:
     serial: str | None = None
 
 
+def _refuse_recalled(uow: UnitOfWork, org: int, number: str, done: list[tuple[Any, int]]) -> None:
+    """A task printed before its lot or serial was recalled is not picked (confirm it as 0
+    picked: a short pick, the rest reserved again from what may be promised)."""
+    picked = [t for t, q in done if q and (t.lot_id or t.serial_id)]
+    held = recalls.open_recalls_of(uow.conn, org, {t.item_id for t in picked})
+    for t in picked:
+        recall = held.get((t.item_id, t.lot_id or 0, t.serial_id or 0))
+        if recall is not None:
+            raise recalled(
+                t.sku,
+                lot=t.lot,
+                serial=t.serial,
+                number=recall,
+                doing=f"be picked (task {t.seq} of {number}: confirm it as 0 picked)",
+                line=None,
+            )
+
+
 def confirm_picks(
     db: Database,
     actor: Actor,
@@ -251,6 +273,7 @@ def confirm_picks(
                 raise Conflict(
                     f"task {t.seq} of {number} is {t.status} already", code="task_not_open"
                 )
+        _refuse_recalled(uow, org, number, done)
         locking.lock_commitments(conn, org, [(t.item_id, pl.warehouse_id) for t, _ in done])
         if moves:
             postings.post_in(uow, actor, moves, idempotency_key=key)
@@ -280,8 +303,7 @@ def confirm_picks(
                     actor_id=actor.user_id,
                     note=f"{number} task {t.seq}",
                 )
-        if all(t.status != "open" for t in picking.tasks_of_list(conn, org, pl.id)):
-            picking.update_pick_list(conn, org, pl.id, status="done", updated_at=now)
+        settle_pick_lists(uow, org, [pl.id])
         return _list_out(uow, org, number) | {"replayed": False}
 
     return write_retrying(db, work)
@@ -357,15 +379,19 @@ def list_pick_lists(
     if status is not None and status not in ("open", "done", "cancelled"):
         raise InvalidInput("status must be open, done or cancelled", code="invalid_status")
     with db.reading() as uow:
-        wh_id = warehouse_row(uow, actor, warehouse).id if warehouse is not None else None
-        rows = picking.list_pick_lists(
-            uow.conn, actor.org_id, warehouse_id=wh_id, status=status, limit=limit
+        # The restriction goes into the query, so a page is full of lists the actor may see.
+        wh_ids = (
+            {warehouse_row(uow, actor, warehouse).id}
+            if warehouse is not None
+            else actor.warehouse_ids
         )
-        return [
-            _list_out(uow, actor.org_id, r.number)
-            for r in rows
-            if actor.may_touch_warehouse(r.warehouse_id)
-        ]
+        rows = picking.list_pick_lists(
+            uow.conn, actor.org_id, warehouse_ids=wh_ids, status=status, limit=limit
+        )
+        tasks: dict[int, list[Any]] = {r.id: [] for r in rows}
+        for t in picking.tasks_of_lists(uow.conn, actor.org_id, list(tasks)):
+            tasks[t.pick_list_id].append(t)
+    return [_list_of(r, tasks[r.id]) for r in rows]
 
 
 def list_discrepancies(db: Database, actor: Actor) -> list[dict[str, Any]]:

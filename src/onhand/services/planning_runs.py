@@ -8,6 +8,11 @@ the forecast error and the lead time learnt from the supplier's receipts, and co
 inventory position with them. Everything it used and produced is stored with the run: the
 parameters, per item the forecast, the levels, the stock position and the suggestion with its
 reason. A run is never changed afterwards except for the planner's decisions on its lines.
+
+While a run is carried out its process records a heartbeat (services/run_heartbeat.py). A run
+left "running" by a process that stopped is shown as interrupted once its heartbeat is older
+than STALE_AFTER, and a new run of its warehouse may then start; one running run per
+warehouse at a time.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import asdict, replace
+from datetime import datetime
 from decimal import Decimal
 from importlib import metadata
 from typing import Any
@@ -24,13 +30,22 @@ from typing import Any
 import numpy as np
 
 from onhand.domain.access import Actor, Permission
-from onhand.domain.errors import InvalidInput, OnhandError
-from onhand.domain.planning import RunRequest, whole_buckets
+from onhand.domain.errors import Conflict, InvalidInput, OnhandError
+from onhand.domain.planning import (
+    STALE_AFTER,
+    START_AGAIN,
+    RunRequest,
+    interrupted_reason,
+    run_status,
+    whole_buckets,
+)
 from onhand.domain.purchasing import lead_time
 from onhand.domain.quantities import from_micro, to_micro
 from onhand.planning import suggestions
 from onhand.services.common import audit, document_number, not_found, utcnow
 from onhand.services.demand import DemandMatrix, demand_matrix
+from onhand.services.postings import write_retrying
+from onhand.services.run_heartbeat import Heartbeat
 from onhand.services.sales_orders import warehouse_row
 from onhand.store import catalog, planning, sales
 from onhand.store.unit_of_work import Database, UnitOfWork
@@ -46,20 +61,26 @@ def _quiet(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _run_out(row: Any, counts: dict[str, int] | None = None) -> dict[str, Any]:
+def _run_out(row: Any, now: datetime, counts: dict[str, int] | None = None) -> dict[str, Any]:
+    last = row.heartbeat_at or row.created_at
+    status = run_status(row.status, last, now)
+    error = row.error
+    if status == "interrupted" and error is None:  # its process stopped: nobody marked it yet
+        error = interrupted_reason(last)
     return {
         "number": row.number,
         "warehouse": row.warehouse,
-        "status": row.status,
+        "status": status,
         "stage": row.stage,
         "progress": {"done": row.progress_done, "total": row.progress_total},
         "items": row.item_count,
         "suggestions": row.suggestion_count,
         "parameters": json.loads(row.parameters),
         "accuracy": json.loads(row.accuracy) if row.accuracy else None,
-        "error": row.error,
+        "error": error,
         "created_at": row.created_at,
         "finished_at": row.finished_at,
+        "heartbeat_at": last,
         "lines_by_status": counts,
     }
 
@@ -75,7 +96,9 @@ def _parameters(request: RunRequest, horizon: int, warehouse: str) -> dict[str, 
 
 
 def start_run(db: Database, actor: Actor, request: RunRequest) -> str:
-    """Check a run request and record the run as running; its number. ``execute_run`` does it."""
+    """Check a run request and record the run as running; its number. ``execute_run`` does it.
+    Refused while another run of the warehouse is running; one whose process stopped (no
+    heartbeat for STALE_AFTER) is marked interrupted instead."""
     actor.require(Permission.MANAGE_PLANNING)
     request.check()
     number_of = document_number(db, actor.org_id, "PLAN")
@@ -87,8 +110,26 @@ def start_run(db: Database, actor: Actor, request: RunRequest) -> str:
             missing = [s for s in request.skus if s not in found]
             if missing:
                 raise not_found("SKU", missing[0])
-        number = number_of(uow)
         now = utcnow()
+        stale = planning.interrupt_stale_runs(
+            uow.conn,
+            actor.org_id,
+            wh.id,
+            now - STALE_AFTER,
+            "the process carrying it out stopped before it finished: found without a sign of"
+            f" life at {now:%Y-%m-%d %H:%M} UTC; {START_AGAIN}",
+        )
+        for number in stale:
+            audit(uow, actor, "planning_run", number, "interrupted", warehouse=wh.path)
+        live = planning.running_run(uow.conn, actor.org_id, wh.id)
+        if live is not None:
+            raise Conflict(
+                f"run {live.number} of {wh.path} is still running ({live.stage}): wait for it"
+                " to finish, or follow it on its page",
+                code="run_in_progress",
+                run=live.number,
+            )
+        number = number_of(uow)
         planning.insert_run(
             uow.conn,
             {
@@ -104,19 +145,35 @@ def start_run(db: Database, actor: Actor, request: RunRequest) -> str:
                 "suggestion_count": 0,
                 "created_at": now,
                 "created_by": actor.user_id,
+                "heartbeat_at": now,
             },
         )
         audit(uow, actor, "planning_run", number, "start", warehouse=wh.path)
         return number
 
-    return db.write(work)
+    # Two starts at once: the unique index on running runs refuses the second, which is then
+    # told about the first.
+    return write_retrying(db, work)
+
+
+class _Interrupted(Conflict):
+    code = "run_interrupted"
+
+
+def _still_running(uow: UnitOfWork, actor: Actor, run_id: int, **values: Any) -> None:
+    """Change the run, refused when it was found interrupted meanwhile (its heartbeats did not
+    reach the database for STALE_AFTER and a new run of the warehouse started)."""
+    if not planning.update_running(uow.conn, actor.org_id, run_id, **values):
+        raise _Interrupted(
+            f"the run was marked interrupted while it was carried out; {START_AGAIN}"
+        )
 
 
 def _stage(db: Database, actor: Actor, run_id: int, stage: str, progress: Progress) -> None:
     done = STAGES.index(stage)
     db.write(
-        lambda uow: planning.update_run(
-            uow.conn, actor.org_id, run_id, stage=stage, progress_done=done
+        lambda uow: _still_running(
+            uow, actor, run_id, stage=stage, progress_done=done, heartbeat_at=utcnow()
         )
     )
     progress(stage, done, len(STAGES))
@@ -129,27 +186,33 @@ def execute_run(
     request: RunRequest,
     progress: Progress = _quiet,
 ) -> dict[str, Any]:
-    """Carry out a started run; on failure it is marked failed with the reason, and re-raised."""
+    """Carry out a started run, with its heartbeat; on failure it is marked failed with the
+    reason, and re-raised. Stopped (Ctrl-C, the process told to exit), it is marked
+    interrupted; killed, its heartbeat stops and it is shown as interrupted soon after."""
     with db.reading() as uow:
         run = planning.run_by_number(uow.conn, actor.org_id, number)
     if run is None:
         raise not_found("planning run", number)
     try:
-        _execute(db, actor, run, request, progress)
+        with Heartbeat(db, actor.org_id, run.id):
+            _execute(db, actor, run, request, progress)
     except Exception as exc:
         message = str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
-        db.write(
-            lambda uow: planning.update_run(
-                uow.conn,
-                actor.org_id,
-                run.id,
-                status="failed",
-                error=message[:2000],
-                finished_at=utcnow(),
-            )
-        )
+        _end(db, actor, run.id, status="failed", error=message[:2000], finished_at=utcnow())
+        raise
+    except BaseException as exc:  # the process is stopping: say so on the run if we can
+        reason = f"the process carrying it out was stopped ({type(exc).__name__})"
+        _end(db, actor, run.id, status="interrupted", error=f"{reason}; {START_AGAIN}")
         raise
     return get_run(db, actor, number)
+
+
+def _end(db: Database, actor: Actor, run_id: int, **values: Any) -> None:
+    """Record how a run ended, unless it was found interrupted meanwhile (then it stays so)."""
+    try:
+        db.write(lambda uow: planning.update_running(uow.conn, actor.org_id, run_id, **values))
+    except Exception:  # the database is gone too: the heartbeat's absence will tell
+        log.warning("planning run %s: its end could not be recorded", run_id, exc_info=True)
 
 
 def run_replenishment(
@@ -493,10 +556,9 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
     parameters = _parameters(request, horizon, run.warehouse)
 
     def save(uow: UnitOfWork) -> None:
-        planning.insert_lines(uow.conn, rows)
-        planning.update_run(
-            uow.conn,
-            actor.org_id,
+        _still_running(
+            uow,
+            actor,
             run.id,
             status="done",
             stage="done",
@@ -506,7 +568,9 @@ def _execute(db: Database, actor: Actor, run: Any, request: RunRequest, progress
             parameters=json.dumps(parameters),
             accuracy=json.dumps(overall),
             finished_at=utcnow(),
+            heartbeat_at=utcnow(),
         )
+        planning.insert_lines(uow.conn, rows)
 
     db.write(save)
     progress("done", len(STAGES), len(STAGES))
@@ -538,7 +602,7 @@ def get_run(db: Database, actor: Actor, number: str) -> dict[str, Any]:
         if run is None:
             raise not_found("planning run", number)
         actor.require_warehouse(run.warehouse_id, run.warehouse)
-        return _run_out(run, planning.status_counts(uow.conn, actor.org_id, run.id))
+        return _run_out(run, utcnow(), planning.status_counts(uow.conn, actor.org_id, run.id))
 
 
 def list_runs(
@@ -561,7 +625,8 @@ def list_runs(
                 raise not_found("planning run", before)
             before_id = row.id
         rows = planning.list_runs(uow.conn, actor.org_id, wh_id, limit, before_id)
-        return [_run_out(r) for r in rows if actor.may_touch_warehouse(r.warehouse_id)]
+        now = utcnow()
+        return [_run_out(r, now) for r in rows if actor.may_touch_warehouse(r.warehouse_id)]
 
 
 def execute_run_quietly(db: Database, actor: Actor, number: str, request: RunRequest) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -24,7 +24,7 @@ from onhand.domain.errors import (
     OnhandError,
     Unavailable,
 )
-from onhand.domain.locations import STOCK_KINDS, LocationRef
+from onhand.domain.locations import STOCK_KINDS, LocationKind, LocationRef
 from onhand.domain.movements import (
     MovementDraft,
     check_batch_size,
@@ -35,13 +35,16 @@ from onhand.domain.movements import (
     net_deltas,
 )
 from onhand.domain.quantities import BALANCE_LIMIT, FACTOR, from_micro, to_micro
-from onhand.services import accounts, posting_refs, valuation
+from onhand.domain.traceability import recalled
+from onhand.services import accounts, event_derivers, events, posting_refs, valuation
 from onhand.services.common import not_found, utcnow
-from onhand.store import catalog, ledger, locking, sites, stock
+from onhand.store import catalog, ledger, locking, recalls, sites, stock
 from onhand.store.ledger import PostingRef
 from onhand.store.unit_of_work import Database, UnitOfWork
 
 RETRIES = 4
+MOVED_PER_EVENT = 100  # movements told by one stock.moved event
+KEY_MAX = 300  # a client's key and a use case's prefix (the ledger stores a digest if long)
 T = TypeVar("T")
 
 
@@ -232,7 +235,8 @@ def _work(who: Actor | str, batches: Batches) -> Work:
         _may_post(who, batches)
     for _, lines in batches:
         check_batch_size(len(lines))
-    given = [check_text(key, field="idempotency_key") for key, _ in batches]
+    # Use cases prefix a client's key (up to 128 characters) with their document's number.
+    given = [check_text(key, field="idempotency_key", limit=KEY_MAX) for key, _ in batches]
     # A generated key is new by construction: no need to look it up.
     fresh = [key is None for key in given]
     keys = [key or f"auto:{uuid.uuid4()}" for key in given]
@@ -310,6 +314,7 @@ def _post(
     )
     lot_ids = posting_refs.lot_ids(uow, actor, [x.expiry_date for x in lines], drafts, now)
     serial_ids = posting_refs.serial_ids(uow, actor, drafts, now)
+    _refuse_recalled(uow, org, drafts, lot_ids, serial_ids)
     legs = [
         leg_of(
             d,
@@ -367,7 +372,46 @@ def _post(
         uow, [c and {**c, "movement_id": m} for c, m in zip(costs, ids, strict=True)]
     )
     valuation.value_items(uow, org, sorted(heads))
+    event_derivers.watch_reorder_points(
+        uow,
+        org,
+        {
+            (d.item.id, wh)
+            for d in drafts
+            for wh in (d.source.warehouse_id, d.destination.warehouse_id)
+            if wh is not None
+        },
+    )
+    # A big posting is told in parts, so that no event outgrows a broker message or a webhook
+    # body (an import of 10,000 lines would be megabytes in one).
+    moved = _moved(ids, drafts)
+    parts = max(1, -(-len(moved) // MOVED_PER_EVENT))
+    for part in range(parts):
+        chunk = moved[part * MOVED_PER_EVENT : (part + 1) * MOVED_PER_EVENT]
+        data = {"posting_id": posting_id, "part": part + 1, "parts": parts, "movements": chunk}
+        events.emit(uow, actor, "stock.moved", "posting", posting_id, data, posting_id=posting_id)
     return PostingResult(posting_id=posting_id, idempotency_key=key, movement_ids=ids)
+
+
+def _moved(ids: list[int], drafts: list[MovementDraft]) -> list[dict[str, Any]]:
+    """A posting's movements as its stock.moved event tells them."""
+    return [
+        {
+            "movement_id": mid,
+            "sku": d.item.sku,
+            "from": d.source.path,
+            "to": d.destination.path,
+            "quantity": d.quantity,
+            "lot": d.lot,
+            "serial": d.serial,
+            "effective_at": d.effective_at,
+            "ref_type": d.ref_type,
+            "ref_id": d.ref_id,
+            "reason": d.reason,
+            "reverses_id": d.reverses_id,
+        }
+        for mid, d in zip(ids, drafts, strict=True)
+    ]
 
 
 def _resolve(
@@ -414,6 +458,43 @@ def _resolve(
             _check_not_reversed(uow, org, line.reverses_id)
         drafts.append(draft)
     return drafts
+
+
+def _refuse_recalled(
+    uow: UnitOfWork,
+    org: int,
+    drafts: list[MovementDraft],
+    lot_ids: dict[tuple[int, str], int],
+    serial_ids: dict[tuple[int, str], int],
+) -> None:
+    """A lot or serial under an open recall goes to no customer (a shipment, a channel sale,
+    a posting by hand), whatever path the movement takes; a reversal only corrects the books,
+    so it may."""
+    to_customers = [
+        (n, d)
+        for n, d in enumerate(drafts, start=1)
+        if d.destination.kind is LocationKind.CUSTOMER
+        and d.reverses_id is None
+        and (d.lot or d.serial)
+    ]
+    if not to_customers:
+        return
+    held = recalls.open_recalls_of(uow.conn, org, {d.item.id for _, d in to_customers})
+    for n, d in to_customers:
+        key = (
+            d.item.id,
+            lot_ids.get((d.item.id, d.lot or ""), 0),
+            serial_ids.get((d.item.id, d.serial or ""), 0),
+        )
+        if key in held:
+            raise recalled(
+                d.item.sku,
+                lot=d.lot,
+                serial=d.serial,
+                number=held[key],
+                doing="go to a customer",
+                line=n if len(drafts) > 1 else None,
+            )
 
 
 def _arrives(d: MovementDraft) -> bool:

@@ -11,6 +11,7 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.purchasing import MAX_LINES, PoStatus, check_number, require_status
 from onhand.domain.quantities import check_money, check_quantity, from_micro, to_micro
+from onhand.services import event_derivers, events
 from onhand.services.common import audit, document_number, not_found, stock_location, utcnow
 from onhand.services.postings import write_retrying
 from onhand.services.suppliers import supplier_row
@@ -173,7 +174,34 @@ def create_po_in(uow: UnitOfWork, actor: Actor, data: PoCreate, number: str) -> 
     )
     purchasing.replace_lines(conn, org, po_id, _line_rows(uow, actor, supplier, po_id, data.lines))
     audit(uow, actor, "purchase_order", po_id, "create", number=number, lines=len(data.lines))
-    return po_out(uow, po_row(uow, actor, number))
+    out = po_out(uow, po_row(uow, actor, number))
+    events.emit(uow, actor, "po.created", "purchase_order", number, _po_event(out))
+    return out
+
+
+# The transitions that raise an event, by their audit action.
+PO_EVENTS = {"order": "po.ordered", "close": "po.closed", "cancel": "po.closed"}
+
+
+def _po_event(po: dict[str, Any]) -> dict[str, Any]:
+    """What a purchase order's events tell: the order and its lines."""
+    return {
+        "number": po["number"],
+        "status": po["status"],
+        "supplier": po["supplier"],
+        "warehouse": po["warehouse"],
+        "expected_date": po["expected_date"],
+        "lines": [
+            {
+                "line_no": x["line_no"],
+                "sku": x["sku"],
+                "ordered": x["quantity"],
+                "received": x["received"],
+                "open": x["open"],
+            }
+            for x in po["lines"]
+        ],
+    }
 
 
 def create_po(db: Database, actor: Actor, data: PoCreate) -> dict[str, Any]:
@@ -254,7 +282,14 @@ def _transition(
         require_status(number, PoStatus(po.status), allowed, doing)
         apply(uow, po)
         audit(uow, actor, "purchase_order", po.id, action)
-        return po_out(uow, po_row(uow, actor, number))
+        lines = purchasing.lines_of(uow.conn, actor.org_id, [po.id])
+        event_derivers.watch_reorder_points(
+            uow, actor.org_id, {(r.item_id, po.warehouse_id) for r in lines}
+        )
+        out = po_out(uow, po_row(uow, actor, number))
+        if (kind := PO_EVENTS.get(action)) is not None:
+            events.emit(uow, actor, kind, "purchase_order", number, _po_event(out))
+        return out
 
     return db.write(work)
 

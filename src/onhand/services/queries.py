@@ -235,11 +235,3 @@ def item_history(
         "movements": out,
         "next_before_id": rows[-1].id if len(rows) == limit else None,
     }
-
-
-def ledger_position(db: Database, actor: Actor) -> int:
-    """The id of the organisation's latest posting (0 before the first): it grows with every
-    change to the stock, so a page can tell it is out of date."""
-    actor.require(Permission.READ)
-    with db.reading() as uow:
-        return ledger.latest_posting_id(uow.conn, actor.org_id)

@@ -27,7 +27,7 @@ from onhand.domain.purchasing import (
     status_after_receipt,
 )
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
-from onhand.services import availability, postings
+from onhand.services import availability, events, postings
 from onhand.services.common import utcnow
 from onhand.services.postings import MovementInput, PostingResult, write_retrying
 from onhand.services.purchase_orders import po_out, po_row, receiving_location
@@ -285,7 +285,32 @@ def receive(
             entity_id=po.id,
             detail={"posting_id": posted.posting_id, "lines": len(entries)},
         )
-        return {"po": po_out(uow, po_row(uow, actor, number)), **_result(uow, actor, posted, False)}
+        out = po_out(uow, po_row(uow, actor, number))
+        events.emit(
+            uow,
+            actor,
+            "po.received",
+            "purchase_order",
+            number,
+            {
+                "number": number,
+                "supplier": out["supplier"],
+                "status": out["status"],
+                "posting_id": posted.posting_id,
+                "received": [
+                    {
+                        "line_no": pol.line_no,
+                        "sku": pol.sku,
+                        "quantity": entry.quantity,
+                        "lot": entry.lot,
+                        "location": to,
+                    }
+                    for entry, pol, to, _ in entries
+                ],
+            },
+            posting_id=posted.posting_id,
+        )
+        return {"po": out, **_result(uow, actor, posted, False)}
 
     return write_retrying(db, work)
 

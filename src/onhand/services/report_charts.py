@@ -31,8 +31,9 @@ MIN_SLOTS = 8  # fewer labels than this keep the width of this many bars: no pag
 COLOURS = ["#2f6690", "#f4a259", "#81c3d7", "#bc4b51", "#5b8e7d", "#3a7ca5", "#d9dcd6"]
 
 
-def _floats(values: Sequence[Decimal]) -> list[float]:
-    return [float(v) for v in values]
+def _floats(values: Sequence[Decimal | None]) -> list[float]:
+    """Values as floats, None (no value for that label) as NaN: matplotlib leaves a gap."""
+    return [math.nan if v is None else float(v) for v in values]
 
 
 def _thousands(value: float, _pos: int) -> str:
@@ -54,12 +55,13 @@ def _lumped(chart: Chart) -> Chart:
     and the rest summed as one "others": thousands of bars would show nothing and take long."""
     if chart.ordered or len(chart.labels) <= MAX_GROUPS:
         return chart
-    size = [sum(v[i] for v in chart.series.values()) for i in range(len(chart.labels))]
+    values = {n: [Decimal(0) if v is None else v for v in vs] for n, vs in chart.series.items()}
+    size = [sum(v[i] for v in values.values()) for i in range(len(chart.labels))]
     keep = sorted(sorted(range(len(size)), key=lambda i: -size[i])[: MAX_GROUPS - 1])
     rest = sorted(set(range(len(size))) - set(keep))
     series = {
         name: [v[i] for i in keep] + [sum((v[i] for i in rest), Decimal(0))]
-        for name, v in chart.series.items()
+        for name, v in values.items()
     }
     labels = [chart.labels[i] for i in keep] + [f"{len(rest)} others"]
     return replace(chart, labels=labels, series=series)
@@ -162,14 +164,23 @@ def _render(chart: Chart, width_mm: float, height_mm: float, fmt: str) -> bytes:
 
 
 def _lines(ax: Axes, chart: Chart) -> None:
-    """Series over ordered labels (time) as lines with their points marked."""
+    """Series over ordered labels (time) as lines with their points marked; a None value is a
+    gap (series covering different periods, e.g. demand so far and the forecast after it), a
+    lone value between gaps a point. The band, if any, is shaded behind its series."""
     x = list(range(len(chart.labels)))
-    for i, (name, values) in enumerate(chart.series.items()):
-        ax.plot(x, _floats(values), marker="o", markersize=3, color=COLOURS[i % len(COLOURS)],
-                label=name)  # fmt: skip
+    colour = {name: COLOURS[i % len(COLOURS)] for i, name in enumerate(chart.series)}
+    if chart.band is not None:
+        band = chart.band
+        ax.fill_between(x, _floats(band.low), _floats(band.high), color=colour[band.series],
+                        alpha=0.18, linewidth=0, label=band.label)  # fmt: skip
+    for name, values in chart.series.items():
+        # Dashed too, not only another colour: told apart in grey print and by colour-blind eyes.
+        style = "--" if name in chart.dashed else "-"
+        ax.plot(x, _floats(values), marker="o", markersize=3, color=colour[name],
+                linestyle=style, label=name)  # fmt: skip
     _category_axis(ax, chart.labels)
     ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
     if chart.unit:
         ax.set_ylabel(chart.unit)
-    if len(chart.series) > 1:
+    if len(chart.series) > 1 or chart.band is not None:
         ax.legend(frameon=False, fontsize=8)

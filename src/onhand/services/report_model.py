@@ -3,7 +3,7 @@ the charts to draw (data only: services.report_charts draws them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,20 +32,34 @@ class ReportParams:
 
 
 @dataclass(frozen=True, slots=True)
+class Band:
+    """A range drawn as a shaded area around a ``line`` chart's series (e.g. a forecast ± its
+    error): ``low`` and ``high`` per label, None where there is none."""
+
+    series: str  # the series it belongs to (drawn in its colour)
+    label: str
+    low: list[Decimal | None]
+    high: list[Decimal | None]
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     """What to draw, not how: values per label, one list per series. ``bars`` draws the series
     side by side, ``stacked`` on top of each other, ``pareto`` the first series as bars with its
     cumulative share as a line and ``cutoffs`` (percent) as dashed lines, ``line`` each series
-    as a line over ordered labels."""
+    as a line over ordered labels, a None value as a gap in it (series covering different
+    periods), the ``dashed`` series dashed and the ``band`` shaded."""
 
     kind: str
     title: str
     labels: list[str]
-    series: dict[str, list[Decimal]]
+    series: Mapping[str, Sequence[Decimal | None]]  # None only in ``line`` charts
     unit: str = ""
     cutoffs: tuple[Decimal, ...] = ()
     whole: bool = False  # counts: whole numbers on the value axis
     ordered: bool = False  # the labels' order means something (time): never regrouped
+    dashed: tuple[str, ...] = ()  # line series drawn dashed (a forecast beside what happened)
+    band: Band | None = None
 
 
 @dataclass(slots=True)

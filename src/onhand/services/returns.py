@@ -18,7 +18,7 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import InvalidInput
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import check_quantity, to_micro
-from onhand.services import availability, postings
+from onhand.services import availability, events, postings
 from onhand.services.common import audit, document_number, stock_location
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.services.purchase_orders import po_row
@@ -128,11 +128,19 @@ def return_goods(
             )
             for x in data.lines
         ]
+        held = sites.is_held(conn, org, loc.path)
         if (earlier := postings.earlier_posting(uow, org, key, moves)) is not None:
-            return {"posting_id": earlier.id, "replayed": True, "to": loc.path}
+            # The retry answers as the first attempt did (its number, movements, where to).
+            return {
+                "number": number,
+                "posting_id": earlier.id,
+                "movement_ids": ledger.posting_movement_ids(conn, org, earlier.id),
+                "to": loc.path,
+                "quarantined": held,
+                "replayed": True,
+            }
         if data.order is not None:
             _against_order(uow, actor, data.order, wanted)
-        held = sites.is_held(conn, org, loc.path)
         fill = not held and availability.backorders_first(uow, org, loc.warehouse_id)
         if fill:
             locking.lock_commitments(conn, org, [(i, loc.warehouse_id) for i in sorted(wanted)])
@@ -148,6 +156,25 @@ def return_goods(
             posting_id=posted.posting_id,
             to=loc.path,
             reason=data.reason,
+        )
+        events.emit(
+            uow,
+            actor,
+            "return.received",
+            "return",
+            number,
+            {
+                "number": number,
+                "order": data.order,
+                "to": loc.path,
+                "quarantined": held,
+                "reason": data.reason,
+                "lines": [
+                    {"sku": x.sku, "quantity": x.quantity, "lot": x.lot, "serial": x.serial}
+                    for x in data.lines
+                ],
+            },
+            posting_id=posted.posting_id,
         )
         return {
             "number": number,
@@ -208,7 +235,8 @@ def return_to_supplier(
         ]
         out = {"supplier": supplier.code, "from": loc.path}
         if (earlier := postings.earlier_posting(uow, actor.org_id, key, moves)) is not None:
-            return out | {"posting_id": earlier.id, "replayed": True}
+            done = ledger.posting_movement_ids(uow.conn, actor.org_id, earlier.id)
+            return out | {"posting_id": earlier.id, "movement_ids": done, "replayed": True}
         posted = postings.post_in(uow, actor, moves, idempotency_key=key)
         audit(
             uow,

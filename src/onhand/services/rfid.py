@@ -140,14 +140,21 @@ def reconcile_reads(db: Database, actor: Actor, location: str, reads: list[str])
 
 
 def count_reads(
-    db: Database, actor: Actor, count: str, location: str, reads: list[str]
+    db: Database,
+    actor: Actor,
+    count: str,
+    location: str,
+    reads: list[str],
+    *,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
     """Record an RFID read of one bin as its count in count document ``count``: each serial
     read counts 1 (serials in the book here keep their book spelling), items without serials
     count their tags, and what the count expected in the bin but was not read counts 0. Tags
     of unknown GTINs and other kinds of tag are listed, not recorded. A location with stock in
     locations below it is refused (a read cannot tell which bin a tag is in), and so are tags
-    of lot-tracked items (an SGTIN carries no lot)."""
+    of lot-tracked items (an SGTIN carries no lot). A retry with the same ``idempotency_key``
+    records nothing and answers ``replayed``."""
     actor.require(Permission.POST_MOVEMENTS)
     epcs = _distinct(reads)
     tags, ignored = _decode(epcs)
@@ -184,10 +191,17 @@ def count_reads(
             units[t.sku] = units.get(t.sku, Decimal(0)) + 1
     listed = list(entries.values()) + [CountEntry(sku=k, quantity=q) for k, q in units.items()]
     recorded = counts.record_counts(
-        db, actor, count, location=str(loc.path), entries=listed, complete=True
+        db,
+        actor,
+        count,
+        location=str(loc.path),
+        entries=listed,
+        complete=True,
+        idempotency_key=idempotency_key,
     )
     return {
         **_batch_out(loc.path, reads, epcs, ignored),
         "unknown": unknown,
         "count": recorded,
+        "replayed": recorded["replayed"],
     }

@@ -4,6 +4,7 @@ the order is re-allocated."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -13,8 +14,15 @@ from onhand.domain.access import Actor, Permission
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.domain.purchasing import check_number
 from onhand.domain.quantities import check_money, check_quantity, from_micro, to_micro
-from onhand.domain.sales import ACTIVE, MAX_LINES, LineQty, SoStatus, status_of
-from onhand.services import availability
+from onhand.domain.sales import (
+    ACTIVE,
+    MAX_LINES,
+    LineQty,
+    SoStatus,
+    pick_list_status,
+    status_of,
+)
+from onhand.services import availability, event_derivers, events
 from onhand.services.availability import Need
 from onhand.services.common import audit, check_name, document_number, not_found, utcnow
 from onhand.services.postings import write_retrying
@@ -99,6 +107,18 @@ def warehouse_row(uow: UnitOfWork, actor: Actor, path: str) -> Any:
         )
     actor.require_warehouse(loc.id, loc.path)
     return loc
+
+
+def settle_pick_lists(uow: UnitOfWork, org_id: int, list_ids: Iterable[int]) -> None:
+    """Close each open pick list none of whose tasks is open any more: done, or cancelled
+    when every task was (its orders were cancelled)."""
+    states: dict[int, list[str]] = {i: [] for i in list_ids}
+    for t in picking.tasks_of_lists(uow.conn, org_id, list(states)):
+        states[t.pick_list_id].append(t.status)
+    for list_id, task_states in states.items():
+        status = pick_list_status(task_states)
+        if status != "open":
+            picking.update_pick_list(uow.conn, org_id, list_id, status=status, updated_at=utcnow())
 
 
 def refresh_status(uow: UnitOfWork, actor: Actor, so_id: int) -> None:
@@ -208,6 +228,15 @@ def create_in(uow: UnitOfWork, actor: Actor, data: SoCreate, number: str) -> str
         queue_first=availability.backorders_first(uow, org, wh.id),
     )
     audit(uow, actor, "sales_order", so_id, "create", number=number, lines=len(rows))
+    event_derivers.watch_reorder_points(uow, org, {(item.id, wh.id) for _, item, _ in rows})
+    events.emit(
+        uow,
+        actor,
+        "order.created",
+        "sales_order",
+        number,
+        order_out(uow, order_row(uow, actor, number)),
+    )
     return number
 
 
@@ -277,6 +306,7 @@ def cancel_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
         for t in tasks:
             if t.status == "open":
                 picking.update_task(conn, org, t.id, status="cancelled")
+        settle_pick_lists(uow, org, {t.pick_list_id for t in tasks if t.status == "open"})
         freed: set[int] = set()
         for r in sales.lines_of(conn, org, [so.id]):  # as they are now that we hold the locks
             q = qty(r)
@@ -288,7 +318,12 @@ def cancel_order(db: Database, actor: Actor, number: str) -> dict[str, Any]:
             availability.fill_backorders(uow, org, sorted(freed), so.warehouse_id)
         refresh_status(uow, actor, so.id)
         audit(uow, actor, "sales_order", so.id, "cancel")
-        return order_out(uow, order_row(uow, actor, number))
+        event_derivers.watch_reorder_points(
+            uow, org, {(r.item_id, so.warehouse_id) for r in sales.lines_of(conn, org, [so.id])}
+        )
+        out = order_out(uow, order_row(uow, actor, number))
+        events.emit(uow, actor, "order.cancelled", "sales_order", number, out)
+        return out
 
     return write_retrying(db, work)
 

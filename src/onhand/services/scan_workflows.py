@@ -270,11 +270,16 @@ def scan_count(
     location: str,
     scans: list[CountScan],
     complete: bool = False,
+    idempotency_key: str | None = None,
+    unchanged_since: str | None = None,
 ) -> dict[str, Any]:
     """Record a bin's count from scans: each item, lot or serial scan counts the quantity typed
     in, else the barcode's count (30)/(37), else one; scans of the same item and lot add up, a
     serial counts once however often it is scanned. With ``complete`` the scans are everything
-    in the bin: what else the count expected there is recorded as 0. Blind, as every count."""
+    in the bin: what else the count expected there is recorded as 0. Blind, as every count.
+
+    A retry with the same ``idempotency_key`` records nothing and answers ``replayed``; see
+    counts.record_counts for ``unchanged_since``."""
     actor.require(Permission.POST_MOVEMENTS)
     if len(scans) > MAX_COUNT_SCANS:
         raise InvalidInput(f"at most {MAX_COUNT_SCANS} scans at once", code="too_many_scans")
@@ -314,7 +319,14 @@ def scan_count(
         for (sku, lot, serial), qty in totals.items()
     ]
     recorded = counts.record_counts(
-        db, actor, count, location=str(loc.path), entries=entries, complete=complete
+        db,
+        actor,
+        count,
+        location=str(loc.path),
+        entries=entries,
+        complete=complete,
+        idempotency_key=idempotency_key,
+        unchanged_since=unchanged_since,
     )
     return {
         "understood": [
@@ -322,4 +334,5 @@ def scan_count(
         ],
         "notes": notes,
         "count": recorded,
+        "replayed": recorded["replayed"],
     }

@@ -12,7 +12,7 @@ from onhand.domain.errors import Conflict
 from onhand.domain.movements import check_text
 from onhand.domain.quantities import from_micro
 from onhand.domain.sales import ACTIVE, SoStatus
-from onhand.services import postings
+from onhand.services import events, postings
 from onhand.services.common import document_number, utcnow
 from onhand.services.picking import outbound_location
 from onhand.services.postings import MovementInput, write_retrying
@@ -94,8 +94,28 @@ def ship_order(
             },
         )
         refresh_status(uow, actor, so.id)
+        out = order_out(uow, order_row(uow, actor, number))
+        events.emit(
+            uow,
+            actor,
+            "order.shipped",
+            "sales_order",
+            number,
+            {
+                "order": number,
+                "customer": out["customer"],
+                "status": out["status"],
+                "shipment": shipment_no,
+                "posting_id": posted.posting_id,
+                "shipped": [
+                    {"sku": m.sku, "quantity": m.quantity, "lot": m.lot, "serial": m.serial}
+                    for m in moves
+                ],
+            },
+            posting_id=posted.posting_id,
+        )
         return {
-            "order": order_out(uow, order_row(uow, actor, number)),
+            "order": out,
             "shipment": shipment_no,
             "posting_id": posted.posting_id,
             "replayed": False,

@@ -21,7 +21,7 @@ from onhand.domain.locations import LocationKind
 from onhand.domain.movements import check_text
 from onhand.domain.purchasing import check_number
 from onhand.domain.quantities import check_quantity, from_micro, to_micro
-from onhand.services import availability, postings
+from onhand.services import availability, events, postings
 from onhand.services.common import document_number, not_found, stock_location, utcnow
 from onhand.services.postings import MovementInput, write_retrying
 from onhand.store import catalog, ledger, locking, tables, transfers
@@ -264,6 +264,32 @@ def _step(
     return write_retrying(db, work)
 
 
+def _emit(uow: UnitOfWork, actor: Actor, kind: str, t: Any, lines: list[Any]) -> None:
+    """A transfer's shipped or received event, with its lines."""
+    events.emit(
+        uow,
+        actor,
+        kind,
+        "transfer",
+        t.number,
+        {
+            "number": t.number,
+            "from": t.from_path,
+            "to": t.to_path,
+            "via": t.via_path,
+            "lines": [
+                {
+                    "sku": x.sku,
+                    "quantity": from_micro(x.qty, x.precision),
+                    "lot": x.lot_code,
+                    "serial": x.serial,
+                }
+                for x in lines
+            ],
+        },
+    )
+
+
 def ship_transfer(
     db: Database, actor: Actor, number: str, *, idempotency_key: str | None = None
 ) -> dict[str, Any]:
@@ -283,6 +309,7 @@ def ship_transfer(
         transfers.update_transfer(
             uow.conn, actor.org_id, t.id, status="in_transit", shipped_at=now, updated_at=now
         )
+        _emit(uow, actor, "transfer.shipped", t, lines)
 
     return _step(
         db,
@@ -307,6 +334,7 @@ def receive_transfer(
         transfers.update_transfer(
             uow.conn, actor.org_id, t.id, status="received", received_at=now, updated_at=now
         )
+        _emit(uow, actor, "transfer.received", t, lines)
 
     return _step(
         db,

@@ -164,7 +164,7 @@ def _warnings(uow: UnitOfWork, org_id: int, currency: str) -> list[str]:
     ]
 
 
-def _period_start(day: date, period: str) -> date:
+def period_start(day: date, period: str) -> date:
     if period == "week":
         return day - timedelta(days=day.weekday())
     if period == "month":
@@ -172,17 +172,31 @@ def _period_start(day: date, period: str) -> date:
     return day
 
 
-def _period_starts(start: date, end: date, period: str) -> list[date]:
+# The days a report over periods may cover: a period's bounds and the moment before its start
+# must be times Python and the databases can hold (years 1 to 9999), with a period to spare.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
+def check_days(start: date, end: date, what: str) -> None:
+    """Refuse (422 date_out_of_range) days a report over periods cannot cover."""
+    if start < FIRST_DAY or end > LAST_DAY:
+        raise InvalidInput(
+            f"{what} covers days from {FIRST_DAY} to {LAST_DAY}", code="date_out_of_range"
+        )
+
+
+def period_starts(start: date, end: date, period: str) -> list[date]:
     """The first day of each period in [start, end], the first one being ``start``."""
-    out, day = [start], _period_start(start, period)
+    out, day = [start], period_start(start, period)
     while True:
-        day = _next_period(day, period)
+        day = next_period(day, period)
         if day > end:
             return out
         out.append(day)
 
 
-def _next_period(day: date, period: str) -> date:
+def next_period(day: date, period: str) -> date:
     if period == "month":
         return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return day + timedelta(days=7 if period == "week" else 1)
@@ -215,7 +229,7 @@ def _sums_from_totals(
     for key, per in at.items():
         for k, day in enumerate(starts):
             lo, hi = per.get(k), per.get(k + 1)
-            sums[(_period_start(day, period), key)] = {
+            sums[(period_start(day, period), key)] = {
                 n: int(getattr(hi, n) if hi else 0) - int(getattr(lo, n) if lo else 0)
                 for n in ("cogs", "shrinkage", "ppv")
             }
@@ -250,7 +264,7 @@ def _sums_from_entries(
             "category": label.category,
             "warehouse": s.paths.get(r.scope_id),
         }
-        bucket = sums[(_period_start(day, period), key_of[by])]
+        bucket = sums[(period_start(day, period), key_of[by])]
         kind = Kind(r.kind)
         if kind in COGS_KINDS:
             bucket["cogs"] += int(r.expense)
@@ -282,8 +296,9 @@ def cost_of_goods_sold(
         raise InvalidInput("end is before start", code="invalid_period")
     if (end - start).days > MAX_DAYS:
         raise InvalidInput(f"at most {MAX_DAYS} days at once", code="invalid_period")
+    check_days(start, end, "the cost of goods sold")
     valuation.catch_up(db, actor.org_id)
-    starts = _period_starts(start, end, period)
+    starts = period_starts(start, end, period)
     with db.reading() as uow:
         s = report_scope(uow, actor, warehouse, sku, category)
         currency, _ = vstore.settings(uow.conn, actor.org_id)

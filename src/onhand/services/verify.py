@@ -9,10 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from onhand.domain.chain import GENESIS, ChainHead, Finding, heads_digest, verify_chain
+from onhand.domain.chain import (
+    CHECKPOINT_V2,
+    GENESIS,
+    ChainHead,
+    Finding,
+    checkpoint_hash,
+    verify_chain,
+)
 from onhand.domain.quantities import from_micro
 from onhand.services.common import utcnow
-from onhand.store import verification
+from onhand.store import locking, verification
 from onhand.store.unit_of_work import Database
 
 
@@ -152,7 +159,7 @@ def _check_checkpoints(conn: object, report: VerifyReport) -> list[Finding]:
             findings.append(
                 Finding("checkpoint", f"checkpoint {cp.id} was altered: its heads cannot be read")
             )
-        elif cp.prev_hash != prev or heads_digest(heads, cp.prev_hash) != cp.hash:
+        elif cp.prev_hash != prev or checkpoint_hash(cp.version, heads, cp.prev_hash) != cp.hash:
             findings.append(Finding("checkpoint", f"checkpoint {cp.id} was altered or reordered"))
         prev = cp.hash
         last = heads
@@ -185,16 +192,23 @@ class Checkpoint:
 
 
 def checkpoint(db: Database) -> Checkpoint:
-    """Record a checkpoint over all chain heads, linked to the previous checkpoint."""
+    """Record a checkpoint over all chain heads, linked to the previous checkpoint (version 2:
+    per-organisation digests, so that one organisation's heads can be proved alone)."""
     with db.writing() as uow:
+        locking.lock_checkpoints(uow.conn)
         rows = verification.all_checkpoints(uow.conn)
         prev = rows[-1].hash if rows else GENESIS
         heads = sorted(
             verification.heads(uow.conn, None).values(), key=lambda h: (h.org_id, h.item_id)
         )
-        digest = heads_digest(heads, prev)
+        digest = checkpoint_hash(CHECKPOINT_V2, heads, prev)
         cp_id = verification.insert_checkpoint(
-            uow.conn, now=utcnow(), prev_hash=prev, digest=digest, chain_heads_=heads
+            uow.conn,
+            now=utcnow(),
+            prev_hash=prev,
+            digest=digest,
+            chain_heads_=heads,
+            version=CHECKPOINT_V2,
         )
         uow.commit()
     return Checkpoint(id=cp_id, hash=digest)

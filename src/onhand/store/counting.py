@@ -15,6 +15,7 @@ from onhand.store.tables import (
     balances,
     count_documents,
     count_lines,
+    count_records,
     discrepancies,
     items,
     locations,
@@ -281,6 +282,19 @@ def update_line(conn: Connection, org_id: int, line_id: int, **values: Any) -> N
         .where(count_lines.c.org_id == org_id, count_lines.c.id == line_id)
         .values(**values)
     )
+
+
+def record_by_key(conn: Connection, org_id: int, key: str) -> Row[Any] | None:
+    """The count record made with an idempotency key, if any."""
+    return conn.execute(
+        select(count_records).where(
+            count_records.c.org_id == org_id, count_records.c.idempotency_key == key
+        )
+    ).first()
+
+
+def insert_record(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(insert(count_records).values(**values))
 
 
 # --- reports ---------------------------------------------------------------------------------

@@ -71,3 +71,11 @@ def _sqlite_engine(url: str, synchronous: str, pool_size: int) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def shown_url(url: str) -> str:
+    """A database URL fit to print or log: its password as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: nothing in it to hide
+        return url

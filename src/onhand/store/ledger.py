@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Subquery,
+    bindparam,
+    insert,
+    select,
+    union,
+)
 from sqlalchemy.orm import aliased
 
 from onhand.domain.chain import MovementRecord
 from onhand.store.fastsql import Prepared
-from onhand.store.tables import items, locations, lots, movements, postings, serials
+from onhand.store.tables import items, locations, lots, movements, postings, serials, users
+
+KEY_WIDTH = 128  # postings.idempotency_key
+
+
+def stored_key(key: str) -> str:
+    """The idempotency key as the postings table keeps it: as given when it fits the column,
+    else its SHA-256 (a client's key with a use case's prefix can outgrow it), so the same
+    key always finds the same posting."""
+    if len(key) <= KEY_WIDTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 class PostingRef(NamedTuple):
@@ -29,7 +50,7 @@ _find_posting = Prepared(
 
 def find_posting(conn: Connection, org_id: int, key: str) -> PostingRef | None:
     """The posting made with an idempotency key, if any (every posting looks this up)."""
-    row = _find_posting.first(conn, {"o": org_id, "k": key})
+    row = _find_posting.first(conn, {"o": org_id, "k": stored_key(key)})
     return None if row is None else PostingRef(*row)
 
 
@@ -56,7 +77,7 @@ def insert_posting(
         conn,
         {
             "org_id": org_id,
-            "idempotency_key": key,
+            "idempotency_key": stored_key(key),
             "payload_hash": payload_hash,
             "actor_id": actor_id,
             "movement_count": count,
@@ -64,12 +85,6 @@ def insert_posting(
         },
     )
     return int(row[0])
-
-
-def latest_posting_id(conn: Connection, org_id: int) -> int:
-    """The organisation's latest posting (0 before the first)."""
-    q = select(func.max(postings.c.id)).where(postings.c.org_id == org_id)
-    return int(conn.execute(q).scalar() or 0)
 
 
 def posting_movement_ids(conn: Connection, org_id: int, posting_id: int) -> list[int]:
@@ -169,6 +184,70 @@ def history(
         q = q.where(movements.c.ref_id == ref_id)
     if after_id is not None:
         q = q.where(movements.c.id < after_id)
+    return list(conn.execute(q.order_by(movements.c.id.desc()).limit(limit)))
+
+
+# What each kind of return is in the ledger. A customer return (RMA) and a return to a supplier
+# (RTV) by their reference; scrap by its reference or by where it went (any write-off into a
+# scrap location: the scrap form, a plain movement, an import), so its reversals count too.
+RETURN_KINDS = ("customer_return", "supplier_return", "scrap")
+_RETURN_REFS = {"customer_return": "RMA", "supplier_return": "RTV", "scrap": "scrap"}
+
+
+def _newest_ids(
+    condition: ColumnElement[bool],
+    org_id: int,
+    *,
+    before_id: int | None,
+    limit: int,
+    warehouse_ids: Collection[int],
+) -> Subquery:
+    """The ids of the newest ``limit`` movements meeting ``condition`` (and the restrictions)."""
+    q = select(movements.c.id).where(movements.c.org_id == org_id, condition)
+    if warehouse_ids:
+        ids = sorted(warehouse_ids)
+        q = q.join(_src, _src.c.id == movements.c.from_location_id).join(
+            _dst, _dst.c.id == movements.c.to_location_id
+        )
+        q = q.where(_src.c.warehouse_id.in_(ids) | _dst.c.warehouse_id.in_(ids))
+    if before_id is not None:
+        q = q.where(movements.c.id < before_id)
+    return q.order_by(movements.c.id.desc()).limit(limit).subquery()
+
+
+def return_history(
+    conn: Connection,
+    org_id: int,
+    *,
+    kinds: Collection[str],
+    before_id: int | None,
+    limit: int,
+    warehouse_ids: Collection[int] = (),
+) -> list[Row[Any]]:
+    """Movements of returns from customers, returns to suppliers and scrap (of ``kinds``),
+    newest first, keyset-paged by id, with who posted them; with ``warehouse_ids``, only those
+    into or out of these warehouses."""
+    # One branch per index (the reference; the scrap locations), each its newest ``limit``:
+    # an OR of the two would make the databases walk every movement of the organisation.
+    page = {"org_id": org_id, "before_id": before_id, "limit": limit}
+    refs = [_RETURN_REFS[k] for k in RETURN_KINDS if k in kinds]
+    branches = [_newest_ids(movements.c.ref_type.in_(refs), **page, warehouse_ids=warehouse_ids)]
+    if "scrap" in kinds:
+        scrap = select(locations.c.id).where(
+            locations.c.org_id == org_id, locations.c.kind == "scrap"
+        )
+        into_scrap = movements.c.to_location_id.in_(scrap)
+        branches.append(_newest_ids(into_scrap, **page, warehouse_ids=warehouse_ids))
+    found = union(*(select(b.c.id) for b in branches)).subquery()
+    q = (
+        _history.add_columns(
+            _src.c.kind.label("from_kind"),
+            _dst.c.kind.label("to_kind"),
+            users.c.username,
+        )
+        .outerjoin(users, users.c.id == movements.c.actor_id)
+        .where(movements.c.id.in_(select(found.c.id)), _org_of_row == org_id)
+    )
     return list(conn.execute(q.order_by(movements.c.id.desc()).limit(limit)))
 
 

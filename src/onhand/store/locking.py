@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from onhand.domain.movements import BalanceKey
 from onhand.domain.quantities import BALANCE_LIMIT
+from onhand.store import advisory
 from onhand.store.fastsql import Prepared
 from onhand.store.tables import balances, chain_heads, commitments, items, locations, serials
 
@@ -440,3 +441,11 @@ def add_reserved(
     _add_reserved.execute(
         conn, {"org": org_id, "item": item_id, "wh": warehouse_id, "delta": delta}
     )
+
+
+# One checkpoint at a time on PostgreSQL: each links to the one before it, so two recorded at
+# once must not both link to the same one (SQLite's writers are one at a time already).
+def lock_checkpoints(conn: Connection) -> None:
+    """Hold the right to append a checkpoint until this transaction ends."""
+    if conn.dialect.name == "postgresql":
+        advisory.lock_for_transaction(conn, "ledger.checkpoints")

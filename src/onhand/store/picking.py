@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, insert, literal_column, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    case,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from onhand.store.sales import held_paths, outside
 from onhand.store.tables import (
@@ -67,6 +77,7 @@ def candidates(
             lots.c.on_hold.label("lot_held"),
             balances.c.serial_id,
             serials.c.serial,
+            serials.c.on_hold.label("serial_held"),
             arrived.c.at.label("received_at"),
             (balances.c.qty - func.coalesce(claimed.c.qty, 0)).label("qty"),
         )
@@ -123,19 +134,93 @@ def pick_list_by_number(conn: Connection, org_id: int, number: str) -> Row[Any] 
 
 
 def list_pick_lists(
-    conn: Connection, org_id: int, *, warehouse_id: int | None, status: str | None, limit: int
+    conn: Connection,
+    org_id: int,
+    *,
+    warehouse_ids: Collection[int],
+    status: str | None,
+    limit: int,
 ) -> list[Row[Any]]:
+    """Pick lists (with their warehouse's path), newest first: of these warehouses only when
+    ``warehouse_ids`` is not empty."""
     wh = locations.alias("wh")
     q = (
-        select(pick_lists.c.number, pick_lists.c.warehouse_id)
+        select(pick_lists, wh.c.path.label("warehouse"))
         .join(wh, wh.c.id == pick_lists.c.warehouse_id)
         .where(pick_lists.c.org_id == org_id)
     )
-    if warehouse_id is not None:
-        q = q.where(pick_lists.c.warehouse_id == warehouse_id)
+    if warehouse_ids:
+        q = q.where(pick_lists.c.warehouse_id.in_(sorted(warehouse_ids)))
     if status is not None:
         q = q.where(pick_lists.c.status == status)
     return list(conn.execute(q.order_by(pick_lists.c.id.desc()).limit(limit)))
+
+
+def pick_list_summaries(
+    conn: Connection,
+    org_id: int,
+    *,
+    warehouse_ids: Collection[int],
+    status: str | None,
+    before: str | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """Pick lists, newest first, each with its warehouse and how many of its tasks are open,
+    picked, short and cancelled; of these warehouses only when ``warehouse_ids`` is not
+    empty; older than the list numbered ``before`` when given."""
+    # The page's lists first, then the tasks of those only (not of every list ever made).
+    chosen = select(pick_lists.c.id).where(pick_lists.c.org_id == org_id)
+    if warehouse_ids:
+        chosen = chosen.where(pick_lists.c.warehouse_id.in_(sorted(warehouse_ids)))
+    if status is not None:
+        chosen = chosen.where(pick_lists.c.status == status)
+    if before is not None:
+        older = (
+            select(pick_lists.c.id)
+            .where(pick_lists.c.org_id == org_id, pick_lists.c.number == before)
+            .scalar_subquery()
+        )
+        chosen = chosen.where(pick_lists.c.id < older)
+    page = chosen.order_by(pick_lists.c.id.desc()).limit(limit).subquery()
+    wh = locations.alias("wh")
+    counts = [
+        func.coalesce(func.sum(case((pick_tasks.c.status == s, 1), else_=0)), 0).label(s)
+        for s in ("open", "picked", "short", "cancelled")
+    ]
+    columns = (
+        pick_lists.c.id,
+        pick_lists.c.number,
+        pick_lists.c.status,
+        pick_lists.c.created_at,
+        wh.c.path.label("warehouse"),
+    )
+    q = (
+        select(*columns, func.count(pick_tasks.c.id).label("tasks"), *counts)
+        .join(page, page.c.id == pick_lists.c.id)
+        .join(wh, wh.c.id == pick_lists.c.warehouse_id)
+        .outerjoin(pick_tasks, pick_tasks.c.pick_list_id == pick_lists.c.id)
+        .group_by(*columns)
+        .order_by(pick_lists.c.id.desc())
+    )
+    return list(conn.execute(q))
+
+
+def orders_of_lists(conn: Connection, org_id: int, list_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The sales orders each of these pick lists has tasks for, by number."""
+    if not list_ids:
+        return {}
+    q = (
+        select(pick_tasks.c.pick_list_id, sales_orders.c.number)
+        .join(sales_order_lines, sales_order_lines.c.id == pick_tasks.c.so_line_id)
+        .join(sales_orders, sales_orders.c.id == sales_order_lines.c.so_id)
+        .where(pick_tasks.c.org_id == org_id, pick_tasks.c.pick_list_id.in_(list(list_ids)))
+        .distinct()
+        .order_by(pick_tasks.c.pick_list_id, sales_orders.c.number)
+    )
+    out: dict[int, list[str]] = {}
+    for list_id, number in conn.execute(q):
+        out.setdefault(list_id, []).append(number)
+    return out
 
 
 def update_pick_list(conn: Connection, org_id: int, list_id: int, **values: Any) -> None:
@@ -169,11 +254,16 @@ _task_query = (
 
 
 def tasks_of_list(conn: Connection, org_id: int, list_id: int) -> list[Row[Any]]:
+    return tasks_of_lists(conn, org_id, [list_id])
+
+
+def tasks_of_lists(conn: Connection, org_id: int, list_ids: Sequence[int]) -> list[Row[Any]]:
+    """The tasks of these pick lists, each list's in walking order."""
     return list(
         conn.execute(
             _task_query.where(
-                pick_tasks.c.org_id == org_id, pick_tasks.c.pick_list_id == list_id
-            ).order_by(pick_tasks.c.seq)
+                pick_tasks.c.org_id == org_id, pick_tasks.c.pick_list_id.in_(list(list_ids))
+            ).order_by(pick_tasks.c.pick_list_id, pick_tasks.c.seq)
         )
     )
 

@@ -5,6 +5,7 @@ in by transfer)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Integer, Row, and_, func, insert, select, update
@@ -152,14 +153,6 @@ def insert_run(conn: Connection, values: dict[str, Any]) -> int:
     return int(conn.execute(insert(planning_runs).values(**values)).inserted_primary_key[0])
 
 
-def update_run(conn: Connection, org_id: int, run_id: int, **values: Any) -> None:
-    conn.execute(
-        update(planning_runs)
-        .where(planning_runs.c.org_id == org_id, planning_runs.c.id == run_id)
-        .values(**values)
-    )
-
-
 _wh = locations.alias("wh")
 _run_query = select(planning_runs, _wh.c.path.label("warehouse")).join(
     _wh, _wh.c.id == planning_runs.c.warehouse_id
@@ -168,6 +161,49 @@ _run_query = select(planning_runs, _wh.c.path.label("warehouse")).join(
 
 def run_by_number(conn: Connection, org_id: int, number: str) -> Row[Any] | None:
     q = _run_query.where(planning_runs.c.org_id == org_id, planning_runs.c.number == number)
+    return conn.execute(q).first()
+
+
+def update_running(conn: Connection, org_id: int, run_id: int, **values: Any) -> bool:
+    """Change a run that is still running; False when it is not (found interrupted meanwhile,
+    so its process must not carry on as if nothing happened)."""
+    done = conn.execute(
+        update(planning_runs)
+        .where(
+            planning_runs.c.org_id == org_id,
+            planning_runs.c.id == run_id,
+            planning_runs.c.status == "running",
+        )
+        .values(**values)
+    )
+    return done.rowcount == 1
+
+
+def interrupt_stale_runs(
+    conn: Connection, org_id: int, warehouse_id: int, cutoff: datetime, error: str
+) -> list[str]:
+    """Mark interrupted the runs of a warehouse still marked running whose process gave no
+    sign of life since ``cutoff``; their numbers."""
+    last = func.coalesce(planning_runs.c.heartbeat_at, planning_runs.c.created_at)
+    where = (
+        planning_runs.c.org_id == org_id,
+        planning_runs.c.warehouse_id == warehouse_id,
+        planning_runs.c.status == "running",
+        last < cutoff,
+    )
+    numbers = list(conn.execute(select(planning_runs.c.number).where(*where)).scalars())
+    if numbers:
+        conn.execute(update(planning_runs).where(*where).values(status="interrupted", error=error))
+    return numbers
+
+
+def running_run(conn: Connection, org_id: int, warehouse_id: int) -> Row[Any] | None:
+    """The run of a warehouse marked running, if any (at most one: a unique index)."""
+    q = _run_query.where(
+        planning_runs.c.org_id == org_id,
+        planning_runs.c.warehouse_id == warehouse_id,
+        planning_runs.c.status == "running",
+    )
     return conn.execute(q).first()
 
 
@@ -251,6 +287,24 @@ def line_by_item(conn: Connection, org_id: int, run_id: int, item_id: int) -> Ro
         planning_lines.c.item_id == item_id,
     )
     return conn.execute(q).first()
+
+
+def top_items(conn: Connection, org_id: int, run_id: int, limit: int) -> list[Row[Any]]:
+    """The active items a run planned (SKU and name), highest forecast consumption value first
+    (demand a day x unit cost), then highest demand, then by SKU: the ones worth looking at."""
+    value = planning_lines.c.demand_per_day * items.c.unit_cost
+    q = (
+        select(items.c.sku, items.c.name)
+        .join(items, items.c.id == planning_lines.c.item_id)
+        .where(
+            planning_lines.c.org_id == org_id,
+            planning_lines.c.run_id == run_id,
+            items.c.active.is_(True),
+        )
+        .order_by(value.desc(), planning_lines.c.demand_per_day.desc(), items.c.sku)
+        .limit(limit)
+    )
+    return list(conn.execute(q))
 
 
 def change_lines(

@@ -19,6 +19,7 @@ from onhand.store.tables import (
     organisations,
     purchase_order_lines,
     purchase_orders,
+    serials,
 )
 
 OPEN_PO = ("ordered", "partially_received")
@@ -41,7 +42,7 @@ def stock_status(
 ) -> list[Row[Any]]:
     """Per item and warehouse with anything on hand, reserved or on order: on hand in its
     internal locations, the part of it that may be promised (outside held locations, in lots
-    neither held nor expired before ``today``), reserved, and open on purchase orders. Sorted by
+    neither held nor expired before ``today``, of serials not held), reserved, and open on purchase orders. Sorted by
     warehouse path and SKU; quantities in micro-units."""
     promisable = and_(
         *outside(held_paths(conn, org_id)),
@@ -52,6 +53,7 @@ def stock_status(
                 or_(lots.c.expiry_date.is_(None), lots.c.expiry_date >= today),
             ),
         ),
+        or_(serials.c.id.is_(None), serials.c.on_hold.is_(False)),
     )
     on_hand = (
         select(
@@ -63,9 +65,9 @@ def stock_status(
             literal(0).label("on_order"),
         )
         .select_from(
-            balances.join(locations, locations.c.id == balances.c.location_id).outerjoin(
-                lots, lots.c.id == balances.c.lot_id
-            )
+            balances.join(locations, locations.c.id == balances.c.location_id)
+            .outerjoin(lots, lots.c.id == balances.c.lot_id)
+            .outerjoin(serials, serials.c.id == balances.c.serial_id)
         )
         .where(
             balances.c.org_id == org_id,

@@ -32,6 +32,7 @@ from onhand.store.tables import (
     purchase_orders,
     sales_order_lines,
     sales_orders,
+    serials,
     suppliers,
     warehouse_settings,
 )
@@ -106,9 +107,9 @@ def _available_now_stmt(held: int) -> Prepared:
         return (
             select(balances.c.item_id, func.sum(balances.c.qty))
             .select_from(
-                balances.join(locations, locations.c.id == balances.c.location_id).outerjoin(
-                    lots, lots.c.id == balances.c.lot_id
-                )
+                balances.join(locations, locations.c.id == balances.c.location_id)
+                .outerjoin(lots, lots.c.id == balances.c.lot_id)
+                .outerjoin(serials, serials.c.id == balances.c.serial_id)
             )
             .where(
                 balances.c.org_id == bindparam("org"),
@@ -123,6 +124,7 @@ def _available_now_stmt(held: int) -> Prepared:
                         or_(lots.c.expiry_date.is_(None), lots.c.expiry_date >= bindparam("today")),
                     ),
                 ),
+                or_(serials.c.id.is_(None), serials.c.on_hold.is_(False)),
             )
             .group_by(balances.c.item_id)
         )
@@ -137,7 +139,7 @@ def available_now(
     conn: Connection, org_id: int, item_ids: Sequence[int], warehouse_id: int, today: date
 ) -> dict[int, int]:
     """On hand that may be promised, per item: in the warehouse's internal locations, outside
-    held locations, in lots neither held nor expired before ``today``."""
+    held locations, in lots neither held nor expired before ``today``, of serials not held."""
     if not item_ids:
         return {}
     paths = held_paths(conn, org_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from onhand.domain.errors import Conflict
 
 T = TypeVar("T")
+log = logging.getLogger("onhand.store")
+Listeners = dict[str, list[Callable[[], None]]]
 # Most callers a shared SQLite write transaction serves (bounds one transaction's size).
 GROUP_MAX = 64
 
@@ -24,13 +27,25 @@ class UnitOfWork:
     """A database transaction. Writers on SQLite take the write lock at BEGIN."""
 
     def __init__(
-        self, engine: Engine, *, write: bool, write_lock: threading.RLock | None = None
+        self,
+        engine: Engine,
+        *,
+        write: bool,
+        write_lock: threading.RLock | None = None,
+        listeners: Listeners | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._lock = write_lock if write else None
         self._committed = False
+        self._listeners = listeners or {}
+        self._marks: set[str] = set()
         self.conn: Connection
+
+    def mark(self, what: str) -> None:
+        """Note that this transaction wrote ``what`` (e.g. "events"): the database's listeners
+        for it are called once it has committed."""
+        self._marks.add(what)
 
     @property
     def dialect(self) -> str:
@@ -61,6 +76,12 @@ class UnitOfWork:
         except OperationalError as exc:  # e.g. a serialisation failure at commit
             raise Conflict("the database refused the commit; retry", code="commit_failed") from exc
         self._committed = True
+        for what in self._marks:
+            for listener in self._listeners.get(what, ()):
+                try:
+                    listener()
+                except Exception:  # the commit stands: a listener's failure is not the caller's
+                    log.exception("a commit listener for %s failed", what)
 
     def __exit__(
         self,
@@ -246,16 +267,24 @@ class Database:
         # lock idle while they sleep. Other processes are still held off by BEGIN IMMEDIATE.
         self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
         self._groups = _GroupCommit(self) if engine.dialect.name == "sqlite" else None
+        self._listeners: Listeners = {}
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def on_commit(self, what: str, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (in the committing thread, so it must be quick) after each commit
+        of a transaction in this process that was marked as writing ``what``."""
+        self._listeners.setdefault(what, []).append(listener)
+
     def reading(self) -> UnitOfWork:
         return UnitOfWork(self.engine, write=False)
 
     def writing(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, write=True, write_lock=self._write_lock)
+        return UnitOfWork(
+            self.engine, write=True, write_lock=self._write_lock, listeners=self._listeners
+        )
 
     async def write_async(self, work: Callable[[UnitOfWork], T]) -> T:
         """write, for an event loop: on SQLite the coroutine waits for the shared commit without

@@ -168,7 +168,13 @@ def all_checkpoints(conn: Connection) -> list[Any]:
 
 
 def insert_checkpoint(
-    conn: Connection, *, now: datetime, prev_hash: str, digest: str, chain_heads_: list[ChainHead]
+    conn: Connection,
+    *,
+    now: datetime,
+    prev_hash: str,
+    digest: str,
+    chain_heads_: list[ChainHead],
+    version: int,
 ) -> int:
     body = json.dumps([[h.org_id, h.item_id, h.seq, h.movement_id, h.hash] for h in chain_heads_])
     return conn.execute(
@@ -179,6 +185,7 @@ def insert_checkpoint(
             hash=digest,
             chain_count=len(chain_heads_),
             heads=body,
+            version=version,
         )
         .returning(checkpoints.c.id)
     ).scalar_one()

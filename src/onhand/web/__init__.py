@@ -16,12 +16,15 @@ from onhand.web import (
     labels,
     live,
     locations,
+    pick_lists,
     purchasing,
     replenishment,
     returns,
     sales,
     scan,
+    traceability,
     transfers,
+    webhooks,
 )
 
 STATIC = Path(__file__).parent / "static"
@@ -30,7 +33,8 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to the API application."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    pages = (auth, dashboard, items, locations, labels, purchasing, sales, transfers, returns)
-    for module in (*pages, counting, replenishment, scan, live):
+    pages = (auth, dashboard, items, locations, labels)
+    orders = (purchasing, sales, pick_lists, transfers, returns)
+    for module in (*pages, *orders, traceability, counting, replenishment, scan, live, webhooks):
         app.include_router(module.router)
     errors.install(app)

@@ -100,8 +100,7 @@ def logout(request: Request, csrf: FormText = "") -> Response:
 @router.post("/switch")
 def switch(request: Request, csrf: FormText = "", index: FormText = "0") -> Response:
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     tokens = [a.token for a in session.accounts]
     try:
         chosen = tokens.pop(int(index))

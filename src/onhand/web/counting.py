@@ -21,6 +21,7 @@ from fastapi.responses import Response
 
 from onhand.api.errors import STATUS
 from onhand.domain.access import Permission
+from onhand.domain.counting import bin_version
 from onhand.domain.errors import OnhandError
 from onhand.services import count_views, counts
 from onhand.services.common import utcnow
@@ -29,6 +30,7 @@ from onhand.services.counts import CountEntry
 from onhand.store.unit_of_work import Database
 from onhand.web import session as sessions
 from onhand.web.auth import see_other
+from onhand.web.order_forms import new_key
 from onhand.web.render import db_of, page
 from onhand.web.session import Session
 
@@ -170,8 +172,7 @@ def start_count(
 ) -> Response:
     """An ad-hoc count of a location (and below), of an item, or of every flagged discrepancy."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     typed = {"location": location, "sku": sku}
     location, sku = location.strip(), sku.strip()
     try:
@@ -202,8 +203,7 @@ def start_count(
 def plan_today(request: Request, csrf: FormText = "") -> Response:
     """Make today's cycle-count documents (once a day: a second time answers the same)."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     try:
         plan = make_daily_plan(db, session.actor, day=utcnow().date())
     except OnhandError as exc:
@@ -256,6 +256,7 @@ def _count_page(
 ) -> Response:
     count = count_views.get_count(db_of(request), session.actor, number)
     actor = session.actor
+    groups = _by_location(count["lines"])
     return page(
         request,
         "count.html",
@@ -263,7 +264,14 @@ def _count_page(
         status_code=status_code,
         count=count,
         what=what_of(count),
-        groups=_by_location(count["lines"]),
+        groups=groups,
+        # Each form records once however often it is sent (its key), and only if the
+        # location's lines are still as shown (their version).
+        keys={location: new_key() for location, _ in groups} | {"": new_key()},
+        versions={
+            location: bin_version((x["line_no"], x["count_no"]) for x in lines)
+            for location, lines in groups
+        },
         progress=progress_of(count),
         reviewer=actor.may(Permission.MANAGE_COUNTS),
         may_count=actor.may(Permission.POST_MOVEMENTS) and count["status"] == "open",
@@ -307,12 +315,15 @@ def record(
     found_lot: FormText = "",
     found_serial: FormText = "",
     found_qty: FormText = "",
+    key: FormText = "",
+    seen: FormText = "",
 ) -> Response:
     """Record what was counted at one location: the listed lines given a quantity, and an item
-    found there that the count did not list."""
+    found there that the count did not list. The form's key makes sending it twice record
+    once; ``seen``, the version of the location's lines it showed, refuses it when they were
+    counted meanwhile."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     line_nos, quantities = line or [], qty or []
     typed = {f"qty-{n}": q for n, q in zip(line_nos, quantities, strict=False)}
     if found_sku or found_qty:  # the form of an item found: give it back as typed
@@ -342,7 +353,15 @@ def record(
             )
         if not entries:
             raise FormProblem(f"Enter at least one counted quantity at {place}.")
-        result = counts.record_counts(db, session.actor, number, location=place, entries=entries)
+        result = counts.record_counts(
+            db,
+            session.actor,
+            number,
+            location=place,
+            entries=entries,
+            idempotency_key=key.strip() or None,
+            unchanged_since=seen.strip() or None,
+        )
     except FormProblem as exc:
         return _count_page(
             request,
@@ -360,9 +379,15 @@ def record(
             number,
             error=_sentence(exc, entries),
             error_at=place,
-            typed=typed,
+            # Counted meanwhile: what was typed counted the lines as they were, not as now.
+            typed={} if exc.code == "bin_counted_meanwhile" else typed,
             status_code=STATUS.get(exc.kind, 422),
         )
+    if result["replayed"]:
+        msg = (
+            f"Already recorded: this form was sent twice. The counts at {place} were recorded once."
+        )
+        return see_other(f"/counts/{number}?msg={quote(msg)}")
     here = [x for x in result["lines"] if x["location"] == place]
     again = sum(x["status"] == "recount" for x in here)
     waiting = sum(x["status"] == "review" for x in here)
@@ -451,8 +476,7 @@ def _decide(
     request: Request, number: str, csrf: str, line: list[str] | None, reason: str, approve: bool
 ) -> Response:
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     # Refused before reading the form: only a manager decides (the service checks it too).
     session.actor.require(Permission.MANAGE_COUNTS)
     chosen = line or []

@@ -1,6 +1,6 @@
 """The dashboard (control tower): the KPIs of the last 30 days beside the 30 before, the
 exceptions to act on, the stock value by warehouse and over the last 12 months, today's flows,
-turnover by category and the ABC Pareto curve."""
+turnover by category, the ABC Pareto curve, and forecast against actual for a chosen item."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from onhand.api.errors import STATUS
 from onhand.domain.access import Actor
-from onhand.domain.errors import NotFound
-from onhand.services import exceptions, kpis, report_exports, valuation_reports
+from onhand.domain.errors import NotFound, OnhandError
+from onhand.services import (
+    exceptions,
+    forecast_actual,
+    kpis,
+    locations,
+    report_exports,
+    valuation_reports,
+)
 from onhand.services.common import utcnow
 from onhand.services.report_model import Chart, ReportParams
 from onhand.store.unit_of_work import Database
@@ -26,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 WINDOW = 30
 MONTHS = 12
 SHOWN_EXCEPTIONS = 10
+SKU_MAX = 64  # characters of an SKU (the catalogue's limit)
 # The KPIs on the dashboard: key in the KPI set, label, unit, and whether higher is better.
 TILES = (
     ("turnover", "Inventory turnover", "x", True),
@@ -73,10 +82,10 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-def _svg(chart: Chart, height_mm: float = 70) -> str:
+def _svg(chart: Chart, height_mm: float = 70, width_mm: float = 160) -> str:
     from onhand.services import report_charts  # matplotlib: loaded on the first chart only
 
-    return report_charts.render_svg(chart, width_mm=160, height_mm=height_mm)
+    return report_charts.render_svg(chart, width_mm=width_mm, height_mm=height_mm)
 
 
 def _value_over_time(db: Database, actor: Actor, today: date, currency: str) -> str:
@@ -124,11 +133,71 @@ def _pareto(db: Database, actor: Actor) -> str | None:
     return _svg(report.charts[0], 60) if report.charts else None
 
 
+@dataclass(slots=True)
+class ForecastSection:
+    """What the forecast section shows: the chooser (its warehouses, the items offered, what
+    was asked), then the chart and its numbers, or the sentence saying why there is none."""
+
+    warehouses: list[dict[str, Any]]
+    warehouse: str | None = None
+    item: str = ""  # the SKU in the field
+    choices: list[dict[str, Any]] | None = None
+    view: forecast_actual.ForecastView | None = None
+    chart: str | None = None
+    problem: str | None = None  # the answer to a bad question (with a 4xx status)
+
+
+def _sentence(exc: OnhandError, sku: str) -> str:
+    if exc.code == "sku_not_found":
+        return f"No item has the SKU “{sku}”: choose one of the list or check its spelling."
+    return f"{exc.message[0].upper()}{exc.message[1:]}."
+
+
+def _forecast(db: Database, actor: Actor, params: dict[str, str]) -> tuple[ForecastSection, int]:
+    """The forecast section for the GET form's ``item`` and ``warehouse`` (each may be left
+    out: the first warehouse with a finished planning run, its item of highest forecast value),
+    and the page's status: 422 for a warehouse the user does not work in or an over-long SKU,
+    404 for an unknown SKU; the rest of the dashboard is shown all the same."""
+    warehouses = locations.list_warehouses(db, actor)
+    paths = [w["path"] for w in warehouses]
+    out = ForecastSection(warehouses, item=params.get("item", "").strip()[:200])
+    if not paths:
+        return out, 200
+    asked = params.get("warehouse", "").strip()
+    if asked and asked not in paths:  # unknown or not the user's: the same answer, no hint
+        out.problem = "Choose one of your warehouses."
+        return out, 422
+    out.warehouse = asked or forecast_actual.default_warehouse(db, actor, paths) or paths[0]
+    offer = forecast_actual.choices(db, actor, out.warehouse)
+    out.choices = offer["items"]
+    if len(out.item) > SKU_MAX:
+        out.problem = f"An SKU has at most {SKU_MAX} characters."
+        return out, 422
+    sku = out.item or (out.choices[0]["sku"] if out.choices else "")
+    if not sku:
+        return out, 200
+    try:
+        out.view = forecast_actual.view(db, actor, sku, out.warehouse)
+    except OnhandError as exc:
+        out.problem = _sentence(exc, sku)
+        return out, STATUS.get(exc.kind, 422)
+    out.item = out.view.sku
+    chart = out.view.chart()
+    out.chart = None if chart is None else _svg(chart, 80, width_mm=200)
+    return out, 200
+
+
 @router.get("/")
 def dashboard(request: Request) -> Response:
     db = db_of(request)
     session = sessions.require(db, request)
     actor = session.actor
+    # A live refresh (static/live.js) swaps the live regions only: the forecast section is not
+    # one, so it is not drawn again (and a bad question does not stop the refreshes).
+    if request.headers.get("x-live") == "1":
+        forecast, status = None, 200
+    else:
+        forecast, status = _forecast(db, actor, dict(request.query_params))
     today = utcnow().date()
     start = today - timedelta(days=WINDOW - 1)
     now = kpis.kpis(db, actor, start=start, end=today)
@@ -142,6 +211,7 @@ def dashboard(request: Request) -> Response:
         request,
         "dashboard.html",
         session,
+        status_code=status,
         today=today,
         window=WINDOW,
         currency=currency,
@@ -154,4 +224,5 @@ def dashboard(request: Request) -> Response:
         value_chart=_value_over_time(db, actor, today, currency),
         turnover_chart=_turnover_by_category(by_category),
         pareto_chart=_pareto(db, actor),
+        forecast=forecast,
     )

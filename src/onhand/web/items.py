@@ -27,7 +27,7 @@ from onhand.services import (
 from onhand.services.common import utcnow
 from onhand.store.unit_of_work import Database
 from onhand.web import session as sessions
-from onhand.web.render import db_of, page
+from onhand.web.render import db_of, page, whole
 
 router = APIRouter(include_in_schema=False)
 
@@ -231,7 +231,7 @@ def item_movements(request: Request, sku: str, before: str = "") -> Response:
     db = db_of(request)
     session = sessions.require(db, request)
     item = items.get_item(db, session.actor, sku)
-    before_id = int(before) if before.isdigit() and 0 < len(before) < 19 else None
+    before_id = whole(before) or None
     history = queries.item_history(
         db, session.actor, sku, before_id=before_id, limit=MOVEMENTS_PAGE
     )

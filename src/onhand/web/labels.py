@@ -13,7 +13,7 @@ from onhand.domain.labels import Layout
 from onhand.services import labels
 from onhand.services.labels import LabelRequest
 from onhand.web import session as sessions
-from onhand.web.render import db_of
+from onhand.web.render import db_of, whole
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,12 +52,12 @@ def location_label(request: Request, path: str) -> Response:
 
 def _whole(value: str, name: str, low: int, high: int) -> int:
     """A whole number from a query parameter, or a sentence saying what it must be."""
-    text = value.strip()
-    if not text.isdigit() or not low <= int(text) <= high:
+    number = whole(value)
+    if number is None or not low <= number <= high:
         raise InvalidInput(
             f"{name} must be a whole number from {low} to {high}", code=f"invalid_{name}"
         )
-    return int(text)
+    return number
 
 
 @router.get("/labels/items/{sku}.pdf")

@@ -1,5 +1,6 @@
 """Locations: the warehouse trees with what each location holds (a collapsible tree, no
-script), and a location's page: its details, the locations below it and what is in it."""
+script), and a location's page: its details, the locations below it, what is in it and its
+sensors' readings."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from onhand.services import locations, queries
 from onhand.web import session as sessions
 from onhand.web.render import db_of, page
+from onhand.web.sensor_charts import sensors_here
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,4 +88,5 @@ def location_page(request: Request, path: str) -> Response:
         roots=below,
         shown=shown,
         total=total,
+        iot=sensors_here(db, actor, here["path"]) if here["warehouse_id"] is not None else None,
     )

@@ -11,13 +11,15 @@ form is shown again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi.responses import RedirectResponse
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 
 from onhand.api.errors import STATUS
 from onhand.domain.access import Actor
@@ -25,6 +27,8 @@ from onhand.domain.errors import InvalidInput, OnhandError
 from onhand.services import items, locations, sales_orders
 from onhand.store.unit_of_work import Database
 from onhand.web.auth import see_other
+from onhand.web.render import page
+from onhand.web.session import Session
 
 START_ROWS = 5  # empty line rows a new form offers
 MORE_ROWS = 5  # added by "More lines"
@@ -33,6 +37,7 @@ CHOICES = 500  # items or locations offered as suggestions
 
 
 Row = dict[str, str]
+T = TypeVar("T")
 
 
 def rows_of(fields: dict[str, list[str]]) -> list[Row]:
@@ -46,6 +51,19 @@ def rows_of(fields: dict[str, list[str]]) -> list[Row]:
         if any(row.values()):
             rows.append(row)
     return rows
+
+
+def lines_of(rows: list[Row], build: Callable[[Row, int], T], *, empty_code: str) -> list[T]:
+    """The lines a form's rows make, each built by ``build`` from the row and its number; a
+    row without a SKU, or no row at all, is refused."""
+    lines = []
+    for n, row in enumerate(rows, start=1):
+        if not row["sku"]:
+            raise InvalidInput(f"line {n}: enter the SKU", code="missing_field", line=n)
+        lines.append(build(row, n))
+    if not lines:
+        raise InvalidInput("add at least one line: a SKU and a quantity", code=empty_code)
+    return lines
 
 
 def padded(rows: list[Row], names: tuple[str, ...], *, shown: int, more: bool = False) -> list[Row]:
@@ -142,6 +160,40 @@ def refusal(exc: OnhandError) -> Refusal:
     line = exc.extra.get("line")
     return Refusal(
         sentence(exc.message), STATUS.get(exc.kind, 422), line if isinstance(line, int) else None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Filled:
+    """A line form as it is shown again: its head fields, the rows typed, how many rows it
+    showed, whether five more are wanted, and why it was refused."""
+
+    values: dict[str, Any]
+    rows: list[Row]
+    shown: int = START_ROWS
+    more: bool = False
+    refused: Refusal | None = None
+
+
+def show(
+    request: Request,
+    session: Session,
+    template: str,
+    line_fields: tuple[str, ...],
+    filled: Filled,
+    **context: Any,
+) -> Response:
+    """A line form's page: ``filled`` with its rows padded, answering the refusal's status."""
+    refused = filled.refused
+    return page(
+        request,
+        template,
+        session,
+        status_code=refused.status if refused else 200,
+        values=filled.values,
+        rows=padded(filled.rows, line_fields, shown=filled.shown, more=filled.more),
+        error=refused,
+        **context,
     )
 
 

@@ -5,6 +5,7 @@ serials) and see its receipts."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -16,7 +17,7 @@ from onhand.domain.purchasing import RECEIVABLE, PoStatus
 from onhand.services import items, purchase_orders, receiving, suppliers
 from onhand.web import order_forms as forms
 from onhand.web import session as sessions
-from onhand.web.render import db_of, page
+from onhand.web.render import db_of, page, whole
 from onhand.web.session import Session
 
 router = APIRouter(include_in_schema=False)
@@ -53,24 +54,17 @@ def _due(po: dict[str, Any]) -> Any:
 
 
 def _new_form(
-    request: Request,
-    session: Session,
-    values: dict[str, Any],
-    rows: list[forms.Row],
-    *,
-    shown: int = forms.START_ROWS,
-    more: bool = False,
-    refused: forms.Refusal | None = None,
+    request: Request, session: Session, filled: forms.Filled, editing: str | None = None
 ) -> Response:
+    """The form of a new order, or of the draft ``editing`` (its number)."""
     db, actor = db_of(request), session.actor
-    return page(
+    return forms.show(
         request,
-        "orders/po_new.html",
         session,
-        status_code=refused.status if refused else 200,
-        values=values,
-        rows=forms.padded(rows, LINE_FIELDS, shown=shown, more=more),
-        error=refused,
+        "orders/po_new.html",
+        LINE_FIELDS,
+        filled,
+        editing=editing,
         suppliers=suppliers.list_suppliers(db, actor, active=True),
         locations=forms.location_choices(db, actor),
         items=forms.item_choices(db, actor),
@@ -82,24 +76,15 @@ def po_new(request: Request) -> Response:
     """The form of a new purchase order (managers and admins)."""
     session = sessions.require(db_of(request), request)
     session.actor.require(Permission.MANAGE_PURCHASING)
-    return _new_form(request, session, {}, [])
+    return _new_form(request, session, forms.Filled({}, []))
 
 
-def _po_lines(rows: list[forms.Row]) -> list[purchase_orders.PoLineInput]:
-    lines = []
-    for n, row in enumerate(rows, start=1):
-        if not row["sku"]:
-            raise InvalidInput(f"line {n}: enter the SKU", code="missing_field", line=n)
-        lines.append(
-            purchase_orders.PoLineInput(
-                sku=row["sku"],
-                quantity=forms.quantity_of(row["quantity"], n),
-                unit_price=forms.optional_decimal(row["unit_price"], "unit price", n),
-            )
-        )
-    if not lines:
-        raise InvalidInput("add at least one line: a SKU and a quantity", code="po_empty")
-    return lines
+def _po_line(row: forms.Row, n: int) -> purchase_orders.PoLineInput:
+    return purchase_orders.PoLineInput(
+        sku=row["sku"],
+        quantity=forms.quantity_of(row["quantity"], n),
+        unit_price=forms.optional_decimal(row["unit_price"], "unit price", n),
+    )
 
 
 @router.post("/purchase-orders")
@@ -118,8 +103,7 @@ def po_create(
 ) -> Response:
     """Save a new draft, or show the form again with five more lines or the refusal."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     session.actor.require(Permission.MANAGE_PURCHASING)
     shown = forms.row_count(rows)
     values = {
@@ -130,7 +114,7 @@ def po_create(
     }
     typed = forms.rows_of({"sku": sku, "quantity": quantity, "unit_price": unit_price})
     if more:
-        return _new_form(request, session, values, typed, shown=shown, more=True)
+        return _new_form(request, session, forms.Filled(values, typed, shown, more=True))
     try:
         if not supplier:
             raise InvalidInput("choose the supplier", code="missing_field")
@@ -139,19 +123,111 @@ def po_create(
         data = purchase_orders.PoCreate(
             supplier=supplier,
             receive_to=values["receive_to"],
-            lines=_po_lines(typed),
+            lines=forms.lines_of(typed, _po_line, empty_code="po_empty"),
             expected_date=forms.date_of(expected_date, "expected date"),
             note=forms.text_or_none(note),
         )
         made = purchase_orders.create_po(db, session.actor, data)
     except OnhandError as exc:
         refused = forms.refusal(exc)
-        return _new_form(request, session, values, typed, shown=shown, refused=refused)
+        return _new_form(request, session, forms.Filled(values, typed, shown, refused=refused))
     number = made["number"]
     return forms.done(
         f"/purchase-orders/{number}",
         f"Purchase order {number} is saved as a draft: order it to send it to the supplier.",
     )
+
+
+def _draft_values(po: dict[str, Any]) -> tuple[dict[str, Any], list[forms.Row]]:
+    """A draft's fields and lines as its edit form shows them."""
+    values = {
+        "supplier": po["supplier"],
+        "receive_to": po["receive_to"],
+        "expected_date": po["expected_date"] or "",
+        "note": po["note"] or "",
+    }
+    rows = [
+        {
+            "sku": line["sku"],
+            "quantity": _plain(line["quantity"]),
+            "unit_price": _plain(line["unit_price"]),
+        }
+        for line in po["lines"]
+    ]
+    return values, rows
+
+
+def _plain(value: Any) -> str:
+    """A number as typed in a form: 12.5, not 12.500 or 1.25E+1."""
+    return "" if value is None else format(Decimal(value).normalize(), "f")
+
+
+@router.get("/purchase-orders/{number}/edit")
+def po_edit(request: Request, number: str) -> Response:
+    """The form of a draft: its lines, where it is received, its date and note."""
+    db = db_of(request)
+    session = sessions.require(db, request)
+    session.actor.require(Permission.MANAGE_PURCHASING)
+    po = purchase_orders.get_po(db, session.actor, number)
+    if po["status"] != PoStatus.DRAFT:
+        return _po_page(
+            request,
+            session,
+            number,
+            refused=forms.Refusal(
+                f"{number} is {po['status'].replace('_', ' ')}: only a draft can be changed.", 409
+            ),
+        )
+    values, rows = _draft_values(po)
+    return _new_form(request, session, forms.Filled(values, rows, len(rows)), editing=number)
+
+
+@router.post("/purchase-orders/{number}/edit")
+def po_update(
+    request: Request,
+    number: str,
+    csrf: Text = "",
+    receive_to: Text = "",
+    expected_date: Text = "",
+    note: Text = "",
+    sku: Texts = [],  # noqa: B006 (FastAPI copies defaults)
+    quantity: Texts = [],  # noqa: B006
+    unit_price: Texts = [],  # noqa: B006
+    rows: Text = "",
+    more: Text = "",
+) -> Response:
+    """Save the draft's changes (its lines are replaced as a whole), or show the form again."""
+    db = db_of(request)
+    session = sessions.acting(db, request, csrf)
+    session.actor.require(Permission.MANAGE_PURCHASING)
+    po = purchase_orders.get_po(db, session.actor, number)
+    shown = forms.row_count(rows)
+    values = {
+        "supplier": po["supplier"],
+        "receive_to": receive_to.strip(),
+        "expected_date": expected_date,
+        "note": note,
+    }
+    typed = forms.rows_of({"sku": sku, "quantity": quantity, "unit_price": unit_price})
+    if more:
+        filled = forms.Filled(values, typed, shown, more=True)
+        return _new_form(request, session, filled, editing=number)
+    try:
+        if not values["receive_to"]:
+            raise InvalidInput("enter the location to receive into", code="missing_field")
+        purchase_orders.update_po(
+            db,
+            session.actor,
+            number,
+            lines=forms.lines_of(typed, _po_line, empty_code="po_empty"),
+            receive_to=values["receive_to"],
+            expected_date=forms.date_of(expected_date, "expected date"),
+            note=note.strip(),
+        )
+    except OnhandError as exc:
+        filled = forms.Filled(values, typed, shown, refused=forms.refusal(exc))
+        return _new_form(request, session, filled, editing=number)
+    return forms.done(f"/purchase-orders/{number}", f"{number} is changed; it is still a draft.")
 
 
 def _tracking(request: Request, session: Session, po: dict[str, Any]) -> dict[str, str]:
@@ -204,6 +280,7 @@ def _po_page(
         tracking=_tracking(request, session, po),
         error=refused,
         may_order=managing and status is PoStatus.DRAFT,
+        may_edit=managing and status is PoStatus.DRAFT,
         may_cancel=managing and status in (PoStatus.DRAFT, PoStatus.ORDERED),
         may_close=managing and status is PoStatus.PARTIALLY_RECEIVED,
         may_receive=receivable,
@@ -229,8 +306,7 @@ def po_page(request: Request, number: str) -> Response:
 def _step(request: Request, number: str, csrf: str, step: str) -> Response:
     """Order, cancel or close: done, or the order's page again with the refusal."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     run, said = STEPS[step]
     try:
         run(db, session.actor, number)
@@ -273,7 +349,7 @@ def _receipt_lines(rows: list[forms.Row], location: str) -> list[receiving.Recei
     for row in rows:
         if not row["quantity"]:
             continue  # nothing received on this line this time
-        line_no = int(row["line_no"]) if row["line_no"].isdigit() else 0
+        line_no = whole(row["line_no"]) or 0
         qty = forms.decimal_of(row["quantity"], "quantity", line_no)
         if qty <= 0:
             raise InvalidInput(
@@ -326,8 +402,7 @@ def po_receive(
 ) -> Response:
     """Receive goods against the order's lines."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     fields = {"line_no": line_no, "quantity": quantity, "lot": lot, "expiry": expiry}
     # Every row the form showed (an emptied quantity too), to show it again when refused.
     rows = [r for r in forms.rows_of(fields | {"serials": serials}) if r["line_no"]]

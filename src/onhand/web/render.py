@@ -21,20 +21,31 @@ class NavLink:
     path: str
     label: str
     permission: Permission = Permission.READ
+    # Other pages that belong to this link's section (it is marked current on them too).
+    also: tuple[str, ...] = ()
+
+    def is_current(self, path: str) -> bool:
+        """Whether ``path`` is this link's page or one below it (or of its other pages)."""
+        if self.path == "/":
+            return path == "/"
+        return any(path == p or path.startswith(p + "/") for p in (self.path, *self.also))
 
 
 # The pages in the navigation, in order; a page needing a permission the role lacks is left out.
+# Kept short for the phone's scrolling bar: pick lists live under Sales (linked from there).
 NAV = (
     NavLink("/", "Dashboard"),
     NavLink("/items", "Items"),
     NavLink("/locations", "Locations"),
     NavLink("/scan", "Scan", Permission.POST_MOVEMENTS),
     NavLink("/purchase-orders", "Purchasing"),
-    NavLink("/sales-orders", "Sales"),
+    NavLink("/sales-orders", "Sales", also=("/pick-lists",)),
     NavLink("/transfers", "Transfers"),
     NavLink("/returns", "Returns", Permission.POST_MOVEMENTS),
+    NavLink("/trace", "Trace"),
     NavLink("/counts", "Counting"),
     NavLink("/replenishment", "Replenishment"),
+    NavLink("/webhooks", "Webhooks", Permission.MANAGE_INTEGRATIONS),
 )
 
 
@@ -62,6 +73,16 @@ _env = Environment(
 )
 _env.filters["number"] = _number
 _env.filters["quantity"] = _quantity
+
+
+def whole(text: str, digits: int = 18) -> int | None:
+    """The whole number a form field or URL part holds, or None: ASCII digits only (``int``
+    refuses some that ``isdigit`` takes, "²"), at most ``digits`` of them (so it fits a
+    64-bit column)."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
 
 
 def db_of(request: Request) -> Database:

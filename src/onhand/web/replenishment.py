@@ -2,6 +2,9 @@
 stock, reorder point, stock position), and the planner's decisions on them: edit a quantity,
 reject, accept into draft purchase orders (and planned transfers); starting a run.
 
+A run whose process stopped before it finished (a restart, a crash) is shown as interrupted,
+with a button to start it again with the same warehouse, bucket and history.
+
 Only the newest finished run of a warehouse can be acted on (the services refuse the others);
 older runs are shown read-only.
 """
@@ -93,6 +96,13 @@ def _page(
     lines.sort(key=lambda x: (ORDER.get(x["status"], 9), x["source"] == "none", x["sku"]))
     suggestions = [x for x in lines if x["status"] != "none"]
     may_plan = actor.may(Permission.MANAGE_PLANNING)
+    if run is not None and run["status"] == "interrupted" and not typed:
+        # Start it again: the form asks what the interrupted run was asked.
+        typed = {
+            "warehouse": run["warehouse"],
+            "bucket": str(run["parameters"].get("bucket", "week")),
+            "history_days": str(run["parameters"].get("history_days", 728)),
+        }
     return page(
         request,
         "replenishment.html",
@@ -101,6 +111,7 @@ def _page(
         run=run,
         runs=runs,
         running=[r for r in runs if r["status"] == "running"],
+        interrupted=_newest_interrupted(runs),
         lines=lines if show_all else suggestions,
         suggestion_count=len(suggestions),
         nothing_count=len(lines) - len(suggestions),
@@ -115,6 +126,15 @@ def _page(
         typed=typed or {},
         chosen=set(chosen or []),
     )
+
+
+def _newest_interrupted(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The runs that are the newest of their warehouse and were interrupted: started again,
+    they are not newest any more and the notice goes away."""
+    newest: dict[str, dict[str, Any]] = {}
+    for r in runs:  # newest first
+        newest.setdefault(r["warehouse"], r)
+    return [r for r in newest.values() if r["status"] == "interrupted"]
 
 
 def _here(number: str, show_all: bool = False, msg: str = "") -> str:
@@ -171,8 +191,7 @@ def start_run(
 ) -> Response:
     """Start a run of a warehouse; it forecasts in the background (managers)."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     typed = {"warehouse": warehouse, "bucket": bucket, "history_days": history_days}
     settings = request.app.state.planning
     try:
@@ -227,8 +246,7 @@ def edit(
 ) -> Response:
     """Change the quantity of a suggestion, or propose one where the run suggested none."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     session.actor.require(Permission.MANAGE_PLANNING)
     try:
         if not sku:
@@ -279,8 +297,7 @@ def decide(
 ) -> Response:
     """Accept the selected suggestions (or every proposed one) into documents, or reject them."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     session.actor.require(Permission.MANAGE_PLANNING)
     skus = sku or []
     try:

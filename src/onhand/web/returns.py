@@ -1,20 +1,21 @@
 """Returns and scrap on the web, one page of three forms: goods back from a customer (into stock
 or quarantine, against a sales order or not), goods back to a supplier, and stock written off to
-scrap; each with a reason code."""
+scrap; each with a reason code. Below them, the past returns and scrap, newest first, by kind."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from onhand.domain.access import Permission
 from onhand.domain.errors import InvalidInput, OnhandError
-from onhand.services import returns, suppliers
+from onhand.services import return_history, returns, suppliers
 from onhand.web import order_forms as forms
 from onhand.web import session as sessions
-from onhand.web.render import db_of, page
+from onhand.web.render import db_of, page, whole
 from onhand.web.session import Session
 
 router = APIRouter(include_in_schema=False)
@@ -25,6 +26,42 @@ LINE_FIELDS = ("sku", "quantity", "lot", "serial")
 REASONS = ("damaged", "defective", "expired", "wrong_item", "unwanted", "surplus", "obsolete")
 FORMS = ("customer", "supplier", "scrap")
 START_ROWS = 2  # a return is mostly a line or two; "More lines" adds five
+HISTORY_PAGE = 25  # past returns on one page (under three forms: kept short for a phone)
+KINDS = {"customer_return": "From a customer", "supplier_return": "To a supplier", "scrap": "Scrap"}
+NONE_YET = {
+    "": "Nothing was returned or scrapped",
+    "customer_return": "No goods came back from a customer",
+    "supplier_return": "No goods went back to a supplier",
+    "scrap": "Nothing was scrapped",
+}
+
+
+def _history(request: Request, session: Session, kind: str, before: str) -> dict[str, Any]:
+    """The past returns the page shows: of ``kind`` (all when empty), older than the movement
+    ``before`` (a cursor of digits; anything else starts from the newest), and the links to
+    the newest and the older ones. A kind that is not one is refused (the error page)."""
+    before_id = whole(before) or None
+    found = return_history.recent_returns(
+        db_of(request),
+        session.actor,
+        kind=kind or None,
+        before_id=before_id,
+        limit=HISTORY_PAGE,
+    )
+    query = {"kind": kind} if kind else {}
+    older = found["next_before_id"]
+    return {
+        "movements": found["movements"],
+        "kind": kind,
+        "first_page": before_id is None,
+        "newest_url": _url(query),
+        "older_url": _url(query | {"before": str(older)}) if older else None,
+        "none_yet": NONE_YET.get(kind, NONE_YET[""]),
+    }
+
+
+def _url(query: dict[str, str]) -> str:
+    return "/returns" + (f"?{urlencode(query)}" if query else "") + "#history"
 
 
 def _returns_page(
@@ -37,11 +74,15 @@ def _returns_page(
     shown: int = START_ROWS,
     more: bool = False,
     refused: forms.Refusal | None = None,
+    kind: str = "",
+    before: str = "",
 ) -> Response:
-    """The page with its three forms; ``which`` of them shows ``values``, ``rows`` and
-    ``refused`` (the others are empty)."""
+    """The page with its three forms and the past returns (of ``kind``, older than
+    ``before``); ``which`` form shows ``values``, ``rows`` and ``refused`` (the others are
+    empty)."""
     db, actor = db_of(request), session.actor
     actor.require(Permission.POST_MOVEMENTS)
+    history = _history(request, session, kind, before)
     state: dict[str, Any] = {}
     for name in FORMS:
         mine = name == which
@@ -66,32 +107,30 @@ def _returns_page(
         suppliers=suppliers.list_suppliers(db, actor, active=True),
         locations=forms.location_choices(db, actor),
         items=forms.item_choices(db, actor),
+        history=history,
+        kinds=KINDS,
     )
 
 
 @router.get("/returns")
-def returns_page(request: Request) -> Response:
-    """The returns page: its three empty forms."""
+def returns_page(request: Request, kind: str = "", before: str = "") -> Response:
+    """The returns page: its three empty forms, and the past returns of ``kind`` (all when
+    empty), 25 a page (older than the movement ``before``)."""
     session = sessions.require(db_of(request), request)
-    return _returns_page(request, session)
+    return _returns_page(request, session, kind=kind, before=before)
+
+
+def _line(row: forms.Row, n: int) -> returns.ReturnLine:
+    return returns.ReturnLine(
+        sku=row["sku"],
+        quantity=forms.quantity_of(row["quantity"], n),
+        lot=forms.text_or_none(row["lot"]),
+        serial=forms.text_or_none(row["serial"]),
+    )
 
 
 def _lines(rows: list[forms.Row]) -> list[returns.ReturnLine]:
-    out = []
-    for n, row in enumerate(rows, start=1):
-        if not row["sku"]:
-            raise InvalidInput(f"line {n}: enter the SKU", code="missing_field", line=n)
-        out.append(
-            returns.ReturnLine(
-                sku=row["sku"],
-                quantity=forms.quantity_of(row["quantity"], n),
-                lot=forms.text_or_none(row["lot"]),
-                serial=forms.text_or_none(row["serial"]),
-            )
-        )
-    if not out:
-        raise InvalidInput("add at least one line: a SKU and a quantity", code="empty_return")
-    return out
+    return forms.lines_of(rows, _line, empty_code="empty_return")
 
 
 def _reason(text: str) -> str:
@@ -117,8 +156,7 @@ def customer_return(
 ) -> Response:
     """Book goods back from a customer, or show the form again."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     values = {"key": key, "to": to.strip(), "reason": reason.strip(), "order": order.strip()}
     typed = forms.rows_of({"sku": sku, "quantity": quantity, "lot": lot, "serial": serial})
     again: dict[str, Any] = {
@@ -166,8 +204,7 @@ def supplier_return(
 ) -> Response:
     """Send goods back to a supplier, or show the form again."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     values = {
         "key": key,
         "supplier": supplier,
@@ -220,8 +257,7 @@ def scrap(
 ) -> Response:
     """Write stock off to scrap, or show the form again."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     values = {
         "key": key,
         "sku": sku.strip(),

@@ -1,6 +1,6 @@
-"""Sales orders on the web: the list, a new order (its lines reserve what is available), an
-order's page with its reservations and picks (reserve again, make a pick list, ship, cancel),
-and pick lists, whose picks are confirmed here."""
+"""Sales orders on the web: the list, a new order (its lines reserve what is available), and an
+order's page with its reservations and picks (reserve again, make a pick list, ship, cancel).
+Pick lists have their own pages (web/pick_lists.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from onhand.domain.access import Permission
 from onhand.domain.errors import InvalidInput, OnhandError
 from onhand.domain.sales import ACTIVE, SoStatus
-from onhand.services import picking, sales_orders, shipping
+from onhand.services import pick_list_views, picking, sales_orders, shipping
 from onhand.web import order_forms as forms
 from onhand.web import session as sessions
 from onhand.web.render import db_of, page
@@ -38,32 +38,21 @@ def so_list(request: Request, status: str = "") -> Response:
         "orders/so_list.html",
         session,
         orders=sales_orders.list_orders(db, actor, status=status or None),
-        pick_lists=picking.list_pick_lists(db, actor, status="open"),
+        pick_lists=pick_list_views.pick_list_index(db, actor, status="open", limit=20),
         statuses=list(SoStatus),
         status=status,
         may_create=actor.may(Permission.MANAGE_SALES),
     )
 
 
-def _new_form(
-    request: Request,
-    session: Session,
-    values: dict[str, Any],
-    rows: list[forms.Row],
-    *,
-    shown: int = forms.START_ROWS,
-    more: bool = False,
-    refused: forms.Refusal | None = None,
-) -> Response:
+def _new_form(request: Request, session: Session, filled: forms.Filled) -> Response:
     db, actor = db_of(request), session.actor
-    return page(
+    return forms.show(
         request,
-        "orders/so_new.html",
         session,
-        status_code=refused.status if refused else 200,
-        values=values,
-        rows=forms.padded(rows, LINE_FIELDS, shown=shown, more=more),
-        error=refused,
+        "orders/so_new.html",
+        LINE_FIELDS,
+        filled,
         warehouses=forms.warehouse_choices(db, actor),
         items=forms.item_choices(db, actor),
     )
@@ -74,24 +63,15 @@ def so_new(request: Request) -> Response:
     """The form of a new sales order."""
     session = sessions.require(db_of(request), request)
     session.actor.require(Permission.MANAGE_SALES)
-    return _new_form(request, session, {}, [])
+    return _new_form(request, session, forms.Filled({}, []))
 
 
-def _so_lines(rows: list[forms.Row]) -> list[sales_orders.SoLineInput]:
-    lines = []
-    for n, row in enumerate(rows, start=1):
-        if not row["sku"]:
-            raise InvalidInput(f"line {n}: enter the SKU", code="missing_field", line=n)
-        lines.append(
-            sales_orders.SoLineInput(
-                sku=row["sku"],
-                quantity=forms.quantity_of(row["quantity"], n),
-                unit_price=forms.optional_decimal(row["unit_price"], "unit price", n),
-            )
-        )
-    if not lines:
-        raise InvalidInput("add at least one line: a SKU and a quantity", code="empty_order")
-    return lines
+def _so_line(row: forms.Row, n: int) -> sales_orders.SoLineInput:
+    return sales_orders.SoLineInput(
+        sku=row["sku"],
+        quantity=forms.quantity_of(row["quantity"], n),
+        unit_price=forms.optional_decimal(row["unit_price"], "unit price", n),
+    )
 
 
 @router.post("/sales-orders")
@@ -110,8 +90,7 @@ def so_create(
 ) -> Response:
     """Create the order (it reserves what is available), or show the form again."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     session.actor.require(Permission.MANAGE_SALES)
     shown = forms.row_count(rows)
     values = {
@@ -122,7 +101,7 @@ def so_create(
     }
     typed = forms.rows_of({"sku": sku, "quantity": quantity, "unit_price": unit_price})
     if more:
-        return _new_form(request, session, values, typed, shown=shown, more=True)
+        return _new_form(request, session, forms.Filled(values, typed, shown, more=True))
     try:
         if not customer.strip():
             raise InvalidInput("enter the customer", code="missing_field")
@@ -131,14 +110,14 @@ def so_create(
         data = sales_orders.SoCreate(
             customer=customer.strip(),
             warehouse=warehouse,
-            lines=_so_lines(typed),
+            lines=forms.lines_of(typed, _so_line, empty_code="empty_order"),
             requested_date=forms.date_of(requested_date, "requested date"),
             note=forms.text_or_none(note),
         )
         made = sales_orders.create_order(db, session.actor, data)
     except OnhandError as exc:
         refused = forms.refusal(exc)
-        return _new_form(request, session, values, typed, shown=shown, refused=refused)
+        return _new_form(request, session, forms.Filled(values, typed, shown, refused=refused))
     number = made["number"]
     back = sum(line["backordered"] for line in made["lines"])
     said = "everything is reserved" if not back else "what is missing is backordered"
@@ -193,12 +172,6 @@ def so_page(request: Request, number: str) -> Response:
     return _so_page(request, session, number)
 
 
-def _acting(request: Request, csrf: str) -> Session:
-    session = sessions.require(db_of(request), request)
-    sessions.check_csrf(session, {"csrf": csrf})
-    return session
-
-
 def _refused(request: Request, session: Session, number: str, exc: OnhandError) -> Response:
     if exc.kind == "forbidden":
         raise exc  # the 403 page
@@ -208,7 +181,7 @@ def _refused(request: Request, session: Session, number: str, exc: OnhandError) 
 @router.post("/sales-orders/{number}/reallocate")
 def so_reallocate(request: Request, number: str, csrf: Text = "") -> Response:
     """Reserve what is available now for the order's backorders."""
-    session = _acting(request, csrf)
+    session = sessions.acting(db_of(request), request, csrf)
     try:
         so = sales_orders.reallocate(db_of(request), session.actor, number)
     except OnhandError as exc:
@@ -221,7 +194,7 @@ def so_reallocate(request: Request, number: str, csrf: Text = "") -> Response:
 @router.post("/sales-orders/{number}/pick-list")
 def so_pick_list(request: Request, number: str, csrf: Text = "") -> Response:
     """A pick list for what the order has reserved."""
-    session = _acting(request, csrf)
+    session = sessions.acting(db_of(request), request, csrf)
     db = db_of(request)
     try:
         so = sales_orders.get_order(db, session.actor, number)
@@ -238,7 +211,7 @@ def so_pick_list(request: Request, number: str, csrf: Text = "") -> Response:
 @router.post("/sales-orders/{number}/ship")
 def so_ship(request: Request, number: str, csrf: Text = "", key: Text = "") -> Response:
     """Ship what is picked for the order."""
-    session = _acting(request, csrf)
+    session = sessions.acting(db_of(request), request, csrf)
     try:
         done = shipping.ship_order(
             db_of(request), session.actor, number, idempotency_key=key or None
@@ -253,7 +226,7 @@ def so_ship(request: Request, number: str, csrf: Text = "", key: Text = "") -> R
 @router.post("/sales-orders/{number}/cancel")
 def so_cancel(request: Request, number: str, csrf: Text = "") -> Response:
     """Cancel what is not shipped, releasing its reservations."""
-    session = _acting(request, csrf)
+    session = sessions.acting(db_of(request), request, csrf)
     try:
         sales_orders.cancel_order(db_of(request), session.actor, number)
     except OnhandError as exc:
@@ -261,112 +234,3 @@ def so_cancel(request: Request, number: str, csrf: Text = "") -> Response:
     return forms.done(
         f"/sales-orders/{number}", f"{number} is cancelled: its reservations are released."
     )
-
-
-def _task_rows(pl: dict[str, Any]) -> list[forms.Row]:
-    """The confirmation form as first shown: each open task as the list plans it."""
-    return [
-        {
-            "seq": str(t["seq"]),
-            "confirm": str(t["seq"]),
-            "location": t["location"],
-            "quantity": format(t["quantity"].normalize(), "f"),
-            "lot": t["lot"] or "",
-            "serial": t["serial"] or "",
-        }
-        for t in pl["tasks"]
-        if t["status"] == "open"
-    ]
-
-
-def _pick_page(
-    request: Request,
-    session: Session,
-    number: str,
-    *,
-    refused: forms.Refusal | None = None,
-    rows: list[forms.Row] | None = None,
-    key: str = "",
-) -> Response:
-    pl = picking.get_pick_list(db_of(request), session.actor, number)
-    return page(
-        request,
-        "orders/pick_list.html",
-        session,
-        status_code=refused.status if refused else 200,
-        pl=pl,
-        orders=sorted({t["order"] for t in pl["tasks"]}),
-        tasks_by_seq={str(t["seq"]): t for t in pl["tasks"]},
-        rows=rows if rows is not None else _task_rows(pl),
-        error=refused,
-        may_confirm=session.actor.may(Permission.POST_MOVEMENTS) and pl["status"] == "open",
-        key=key or forms.new_key(),
-    )
-
-
-@router.get("/pick-lists/{number}")
-def pick_list(request: Request, number: str) -> Response:
-    """A pick list: its picks in walking order, and the form to confirm them."""
-    session = sessions.require(db_of(request), request)
-    return _pick_page(request, session, number)
-
-
-def _confirmations(rows: list[forms.Row], chosen: set[str]) -> list[picking.PickConfirmation]:
-    out = []
-    for row in rows:
-        if row["seq"] not in chosen:
-            continue
-        seq = int(row["seq"]) if row["seq"].isdigit() else 0
-        qty = forms.decimal_of(row["quantity"], f"quantity picked of task {seq}")
-        out.append(
-            picking.PickConfirmation(
-                seq=seq,
-                location=row["location"],
-                quantity=qty,
-                lot=forms.text_or_none(row["lot"]),
-                serial=forms.text_or_none(row["serial"]),
-            )
-        )
-    if not out:
-        raise InvalidInput("tick at least one pick to confirm", code="nothing_confirmed")
-    return out
-
-
-@router.post("/pick-lists/{number}/confirm")
-def pick_confirm(
-    request: Request,
-    number: str,
-    csrf: Text = "",
-    key: Text = "",
-    seq: Texts = [],  # noqa: B006 (FastAPI copies defaults)
-    confirm: Texts = [],  # noqa: B006 (the ticked tasks' numbers)
-    location: Texts = [],  # noqa: B006
-    quantity: Texts = [],  # noqa: B006
-    lot: Texts = [],  # noqa: B006
-    serial: Texts = [],  # noqa: B006
-) -> Response:
-    """Confirm the ticked picks (a short pick backorders the rest)."""
-    session = _acting(request, csrf)
-    fields = {"seq": seq, "location": location, "quantity": quantity, "lot": lot, "serial": serial}
-    chosen = set(confirm)
-    rows = [r | {"confirm": r["seq"] if r["seq"] in chosen else ""} for r in forms.rows_of(fields)]
-    confirmations: list[picking.PickConfirmation] = []
-    try:
-        confirmations = _confirmations(rows, chosen)
-        done = picking.confirm_picks(
-            db_of(request), session.actor, number, confirmations, idempotency_key=key or None
-        )
-    except OnhandError as exc:
-        if exc.kind == "forbidden":
-            raise
-        refused = forms.refusal(exc)
-        n = refused.line
-        if n is not None and 1 <= n <= len(confirmations):  # the n-th confirmed: its task
-            refused = forms.Refusal(refused.message, refused.status, confirmations[n - 1].seq)
-        return _pick_page(request, session, number, refused=refused, rows=rows, key=key)
-    orders = sorted({t["order"] for t in done["tasks"]})
-    short = sum(1 for t in done["tasks"] if t["status"] == "short")
-    said = f"Picks confirmed on {number}"
-    said += f" ({short} short: the rest is backordered)" if short else ""
-    target = f"/sales-orders/{orders[0]}" if len(orders) == 1 else f"/pick-lists/{number}"
-    return forms.done(target, said + ". The picked stock waits at the outbound location to ship.")

@@ -1,16 +1,22 @@
 """Counting by scanning: the count's number, a bin, then its items (each scan adds its quantity),
 and "Finish bin" records the bin's count. The scans of the bin wait in the form (a hidden field)
-until then: a form sent twice carries the same list, so its scan counts once."""
+until then: a form sent twice carries the same list, so its scan counts once.
+
+Finishing the bin writes, so it is made safe to repeat: the form's token is the record's
+idempotency key (the same Finish sent twice, a double tap or a retry after a timeout, records
+once and says so), and the form carries the version of the bin's lines when its label was
+scanned (a count of the bin recorded meanwhile from another form or device is refused, not
+counted again as a recount)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
 from onhand.domain.access import Actor
+from onhand.domain.counting import bin_version
 from onhand.domain.errors import Conflict, InvalidInput
 from onhand.services import count_views, scan_workflows, scanning
 from onhand.services.scan_workflows import CountScan
@@ -71,10 +77,11 @@ def _totals(rows: list[dict[str, str]]) -> dict[tuple[str, str, str], Decimal]:
     return out
 
 
-def _fingerprint(count: dict[str, Any], where: str) -> str:
-    """The state of the count's lines at a bin: changes whenever the bin's count is recorded."""
-    seen = sorted((x["line_no"], x["count_no"]) for x in count["lines"] if x["location"] == where)
-    return hashlib.sha256(repr(seen).encode()).hexdigest()[:16]
+def _version(count: dict[str, Any], where: str) -> str:
+    """The version of the count's lines at a bin: changes whenever the bin's count is recorded."""
+    return bin_version(
+        (x["line_no"], x["count_no"]) for x in count["lines"] if x["location"] == where
+    )
 
 
 def _in_scope(count: dict[str, Any], where: str) -> None:
@@ -182,7 +189,7 @@ def _choose_bin(db: Database, actor: Actor, state: State, where: str) -> Feedbac
         )
     count = count_views.get_count(db, actor, state["count"])
     _in_scope(count, where)
-    state.update(bin=where, scans="", seen=_fingerprint(count, where))
+    state.update(bin=where, scans="", seen=_version(count, where))
     return Feedback(
         True, f"Counting {where}: scan each item (each scan adds its quantity), then Finish bin."
     )
@@ -193,24 +200,28 @@ def _finish(db: Database, actor: Actor, state: State, scan: Scan) -> Feedback:
     if not where:
         raise InvalidInput("scan a bin label first", code="bin_first")
     rows = _scans(state)
-    before = count_views.get_count(db, actor, state["count"])
-    if _fingerprint(before, where) != state["seen"]:
-        # A second send of the same Finish (or someone counting the bin meanwhile): the bin's
-        # lines changed since it was scanned, so recording again would count it twice.
-        raise Conflict(
-            f"the count of {where} was recorded after you scanned the bin (this form may have"
-            " been sent twice): nothing more was recorded. Discard this bin; scan it again to"
-            " count it again",
-            code="bin_counted_meanwhile",
+    try:
+        done = scan_workflows.scan_count(
+            db,
+            actor,
+            count=state["count"],
+            location=where,
+            scans=[CountScan(x["code"], Decimal(x["q"])) for x in rows],
+            complete=True,
+            # The same Finish sent again answers the first; another form's Finish of a bin
+            # counted since its label was scanned here is refused.
+            idempotency_key=scan.token or None,
+            unchanged_since=state["seen"] or None,
         )
-    done = scan_workflows.scan_count(
-        db,
-        actor,
-        count=state["count"],
-        location=where,
-        scans=[CountScan(x["code"], Decimal(x["q"])) for x in rows],
-        complete=True,
-    )
+    except Conflict as exc:
+        if exc.code != "bin_counted_meanwhile":
+            raise
+        raise Conflict(
+            f"the count of {where} was recorded after you scanned its label here (from another"
+            " form or device): nothing more was recorded. Discard this bin, then scan its"
+            " label again if it is to be counted again",
+            code=exc.code,
+        ) from None
     state.update(bin="", scans="", seen="")
     counted = [what(u["sku"], u["lot"], u["serial"]) for u in done["understood"]]
     shown = ", ".join(
@@ -235,7 +246,12 @@ def _finish(db: Database, actor: Actor, state: State, scan: Scan) -> Feedback:
     if done["count"]["status"] == "closed":
         notes.append(f"count {state['count']} is complete")
         state["count"] = ""  # the next scan is another count
-    return Feedback(True, f"Recorded the count of {where}.", facts=facts, notes=notes)
+    headline = (
+        f"Already recorded: this form was sent twice. The count of {where} was recorded once."
+        if done["replayed"]
+        else f"Recorded the count of {where}."
+    )
+    return Feedback(True, headline, facts=facts, notes=notes)
 
 
 def count_view(db: Database, actor: Actor, state: State) -> View:

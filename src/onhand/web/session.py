@@ -98,6 +98,13 @@ def require(db: Database, request: Request) -> Session:
     return session
 
 
+def acting(db: Database, request: Request, csrf: str) -> Session:
+    """The session of a form that changes something: signed in, and its CSRF field right."""
+    session = require(db, request)
+    check_csrf(session, {"csrf": csrf})
+    return session
+
+
 def check_csrf(session: Session, form: dict[str, Any]) -> None:
     """A form's CSRF field must match the acting account's."""
     given = str(form.get("csrf", ""))

@@ -42,29 +42,18 @@ def transfer_list(request: Request, status: str = "") -> Response:
     )
 
 
-def _new_form(
-    request: Request,
-    session: Session,
-    values: dict[str, Any],
-    rows: list[forms.Row],
-    *,
-    shown: int = forms.START_ROWS,
-    more: bool = False,
-    refused: forms.Refusal | None = None,
-) -> Response:
+def _new_form(request: Request, session: Session, filled: forms.Filled) -> Response:
     db, actor = db_of(request), session.actor
-    return page(
+    return forms.show(
         request,
-        "orders/transfer_new.html",
         session,
-        status_code=refused.status if refused else 200,
-        values=values,
-        rows=forms.padded(rows, LINE_FIELDS, shown=shown, more=more),
-        error=refused,
+        "orders/transfer_new.html",
+        LINE_FIELDS,
+        filled,
         locations=forms.location_choices(db, actor),
         transit=forms.location_choices(db, actor, kind="transit"),
         items=forms.item_choices(db, actor),
-        key=values.get("key") or forms.new_key(),
+        key=filled.values.get("key") or forms.new_key(),
     )
 
 
@@ -73,25 +62,16 @@ def transfer_new(request: Request) -> Response:
     """The form of a new transfer."""
     session = sessions.require(db_of(request), request)
     session.actor.require(Permission.POST_MOVEMENTS)
-    return _new_form(request, session, {}, [])
+    return _new_form(request, session, forms.Filled({}, []))
 
 
-def _lines(rows: list[forms.Row]) -> list[transfers.TransferLineInput]:
-    lines = []
-    for n, row in enumerate(rows, start=1):
-        if not row["sku"]:
-            raise InvalidInput(f"line {n}: enter the SKU", code="missing_field", line=n)
-        lines.append(
-            transfers.TransferLineInput(
-                sku=row["sku"],
-                quantity=forms.quantity_of(row["quantity"], n),
-                lot=forms.text_or_none(row["lot"]),
-                serial=forms.text_or_none(row["serial"]),
-            )
-        )
-    if not lines:
-        raise InvalidInput("add at least one line: a SKU and a quantity", code="empty_transfer")
-    return lines
+def _line(row: forms.Row, n: int) -> transfers.TransferLineInput:
+    return transfers.TransferLineInput(
+        sku=row["sku"],
+        quantity=forms.quantity_of(row["quantity"], n),
+        lot=forms.text_or_none(row["lot"]),
+        serial=forms.text_or_none(row["serial"]),
+    )
 
 
 @router.post("/transfers")
@@ -114,8 +94,7 @@ def transfer_create(
 ) -> Response:
     """Plan (or, when direct, carry out) a transfer, or show the form again."""
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     session.actor.require(Permission.POST_MOVEMENTS)
     shown = forms.row_count(rows)
     values: dict[str, Any] = {
@@ -129,7 +108,7 @@ def transfer_create(
     }
     typed = forms.rows_of({"sku": sku, "quantity": quantity, "lot": lot, "serial": serial})
     if more:
-        return _new_form(request, session, values, typed, shown=shown, more=True)
+        return _new_form(request, session, forms.Filled(values, typed, shown, more=True))
     try:
         if not values["source"] or not values["destination"]:
             raise InvalidInput(
@@ -138,7 +117,7 @@ def transfer_create(
         data = transfers.TransferCreate(
             source=values["source"],
             destination=values["destination"],
-            lines=_lines(typed),
+            lines=forms.lines_of(typed, _line, empty_code="empty_transfer"),
             direct=bool(direct),
             via=None if direct else (values["via"] or None),
             ship_date=forms.date_of(ship_date, "ship date"),
@@ -147,7 +126,7 @@ def transfer_create(
         made = transfers.create_transfer(db, session.actor, data, idempotency_key=key or None)
     except OnhandError as exc:
         refused = forms.refusal(exc)
-        return _new_form(request, session, values, typed, shown=shown, refused=refused)
+        return _new_form(request, session, forms.Filled(values, typed, shown, refused=refused))
     number = made["number"]
     said = "is done: the stock has moved" if direct else "is planned: ship it when it leaves"
     return forms.done(f"/transfers/{number}", f"Transfer {number} {said}.")
@@ -181,8 +160,7 @@ def transfer_page(request: Request, number: str) -> Response:
 
 def _step(request: Request, number: str, csrf: str, key: str, step: str) -> Response:
     db = db_of(request)
-    session = sessions.require(db, request)
-    sessions.check_csrf(session, {"csrf": csrf})
+    session = sessions.acting(db, request, csrf)
     try:
         if step == "ship":
             transfers.ship_transfer(db, session.actor, number, idempotency_key=key or None)

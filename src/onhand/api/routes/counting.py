@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from fastapi import Path as PathParam
 
-from onhand.api.deps import DB, CurrentActor
+from onhand.api.deps import DB, CurrentActor, KeyHeader, idempotency_key_of
 from onhand.api.schemas import Path
 from onhand.api.schemas_counting import (
     AbcClass,
@@ -21,6 +21,7 @@ from onhand.api.schemas_counting import (
     CountCreated,
     CountRead,
     CountRecordCreate,
+    CountRecordRead,
     CountSettingsRead,
     CountSettingsUpdate,
     CountStatus,
@@ -144,17 +145,28 @@ def get_count(number: Number, db: DB, actor: CurrentActor) -> Any:
 
 
 @router.post(
-    "/counts/{number}/records", response_model=CountRead, response_model_exclude_unset=True
+    "/counts/{number}/records",
+    response_model=CountRecordRead,
+    response_model_exclude_unset=True,
 )
-def record(number: Number, body: CountRecordCreate, db: DB, actor: CurrentActor) -> Any:
+def record(
+    number: Number, body: CountRecordCreate, db: DB, actor: CurrentActor, key: KeyHeader = None
+) -> Any:
     """Record what was counted at one location, all or nothing (a scanner or an RFID reader
-    sends a bin at a time)."""
+    sends a bin at a time). With an idempotency key a retry records once and answers
+    ``replayed``; the same key with other lines is refused."""
     entries = [
         CountEntry(sku=x.sku, quantity=Decimal(x.quantity), lot=x.lot, serial=x.serial)
         for x in body.lines
     ]
     return counts.record_counts(
-        db, actor, number, location=body.location, entries=entries, complete=body.complete
+        db,
+        actor,
+        number,
+        location=body.location,
+        entries=entries,
+        complete=body.complete,
+        idempotency_key=idempotency_key_of(key, body.idempotency_key),
     )
 
 

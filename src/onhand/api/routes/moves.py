@@ -1,4 +1,4 @@
-"""Transfers, customer returns and scrap."""
+"""Transfers, returns from customers and to suppliers, scrap, and the history of returns."""
 
 from __future__ import annotations
 
@@ -7,21 +7,37 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from onhand.api.deps import DB, CurrentActor, KeyHeader, idempotency_key_of
+from onhand.api.schemas import MAX_BIG_ID
 from onhand.api.schemas_moves import (
     ReturnCreate,
+    ReturnHistoryRead,
+    ReturnKind,
     ReturnRead,
     ScrapCreate,
     ScrapRead,
+    SupplierReturnCreate,
+    SupplierReturnRead,
     TransferCreate,
     TransferRead,
     TransferStep,
 )
-from onhand.services import returns, transfers
+from onhand.services import return_history, returns, transfers
 
 router = APIRouter(tags=["transfers and returns"])
 Status = Annotated[
     str | None, Query(alias="status", pattern="^(planned|in_transit|received|cancelled)$")
 ]
+REPLAYED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A retry with the same Idempotency-Key: the first result, nothing posted"}
+}
+
+
+def _answered(result: dict[str, Any], response: Response) -> dict[str, Any]:
+    """A posting's answer: 201 when posted, 200 and Idempotent-Replayed for a retried key."""
+    if result["replayed"]:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return result
 
 
 @router.post(
@@ -105,7 +121,28 @@ def cancel_transfer(number: str, db: DB, actor: CurrentActor) -> Any:
     return transfers.cancel_transfer(db, actor, number)
 
 
-@router.post("/returns", response_model=ReturnRead, status_code=status.HTTP_201_CREATED)
+@router.get("/returns", response_model=ReturnHistoryRead, response_model_by_alias=True)
+def list_returns(
+    db: DB,
+    actor: CurrentActor,
+    kind: ReturnKind | None = None,
+    before_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_BIG_ID, description="next_before_id of the previous page"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Returns from customers, returns to suppliers and scrap, newest first, paged: the
+    movements with their reference, reason and who posted them."""
+    return return_history.recent_returns(db, actor, kind=kind, before_id=before_id, limit=limit)
+
+
+@router.post(
+    "/returns",
+    response_model=ReturnRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=REPLAYED,
+)
 def return_goods(
     body: ReturnCreate, db: DB, actor: CurrentActor, response: Response, key: KeyHeader = None
 ) -> Any:
@@ -119,12 +156,41 @@ def return_goods(
     result = returns.return_goods(
         db, actor, data, idempotency_key=idempotency_key_of(key, body.idempotency_key)
     )
-    if result["replayed"]:
-        response.status_code = status.HTTP_200_OK
-    return result
+    return _answered(result, response)
 
 
-@router.post("/scrap", response_model=ScrapRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/supplier-returns",
+    response_model=SupplierReturnRead,
+    response_model_by_alias=True,
+    status_code=status.HTTP_201_CREATED,
+    responses=REPLAYED,
+)
+def return_to_supplier(
+    body: SupplierReturnCreate,
+    db: DB,
+    actor: CurrentActor,
+    response: Response,
+    key: KeyHeader = None,
+) -> Any:
+    """Send goods back to a supplier from a stock location, with a reason code, referring to a
+    purchase order of that supplier when one is named."""
+    data = returns.SupplierReturnCreate(
+        supplier=body.supplier,
+        source=body.from_,
+        reason=body.reason,
+        order=body.order,
+        lines=[returns.ReturnLine(**x.model_dump()) for x in body.lines],
+    )
+    result = returns.return_to_supplier(
+        db, actor, data, idempotency_key=idempotency_key_of(key, body.idempotency_key)
+    )
+    return _answered(result, response)
+
+
+@router.post(
+    "/scrap", response_model=ScrapRead, status_code=status.HTTP_201_CREATED, responses=REPLAYED
+)
 def scrap(
     body: ScrapCreate, db: DB, actor: CurrentActor, response: Response, key: KeyHeader = None
 ) -> Any:
@@ -140,6 +206,4 @@ def scrap(
         serial=body.serial,
         idempotency_key=idempotency_key_of(key, body.idempotency_key),
     )
-    if result["replayed"]:
-        response.status_code = status.HTTP_200_OK
-    return result
+    return _answered(result, response)

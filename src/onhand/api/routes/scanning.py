@@ -145,8 +145,9 @@ def scan_move(
 
 
 @router.post("/scan/count", response_model=ScanCountRead, response_model_exclude_unset=True)
-def scan_count(body: ScanCount, db: DB, actor: CurrentActor) -> Any:
-    """Record a bin's count from its scans (blind: book quantities are for managers only)."""
+def scan_count(body: ScanCount, db: DB, actor: CurrentActor, key: KeyHeader = None) -> Any:
+    """Record a bin's count from its scans (blind: book quantities are for managers only).
+    With an idempotency key a retry records once and answers ``replayed``."""
     return scan_workflows.scan_count(
         db,
         actor,
@@ -154,11 +155,20 @@ def scan_count(body: ScanCount, db: DB, actor: CurrentActor) -> Any:
         location=body.location,
         scans=[scan_workflows.CountScan(x.code, x.quantity) for x in body.scans],
         complete=body.complete,
+        idempotency_key=idempotency_key_of(key, body.idempotency_key),
     )
 
 
 @router.post("/rfid/counts", response_model=RfidCountRead, response_model_exclude_unset=True)
-def count_rfid(body: RfidCountCreate, db: DB, actor: CurrentActor) -> Any:
+def count_rfid(body: RfidCountCreate, db: DB, actor: CurrentActor, key: KeyHeader = None) -> Any:
     """Record an RFID read of one bin as its count: read serials count 1, other items their
-    tags, whatever the count expected there and was not read 0."""
-    return rfid.count_reads(db, actor, body.count, body.location, body.reads)
+    tags, whatever the count expected there and was not read 0. With an idempotency key a
+    retry records once and answers ``replayed``."""
+    return rfid.count_reads(
+        db,
+        actor,
+        body.count,
+        body.location,
+        body.reads,
+        idempotency_key=idempotency_key_of(key, body.idempotency_key),
+    )

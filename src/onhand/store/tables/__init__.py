@@ -33,8 +33,27 @@ from onhand.store.tables.counting import (
     classification_runs,
     count_documents,
     count_lines,
+    count_records,
     count_settings,
     item_classes,
+)
+from onhand.store.tables.erp import account_mappings, import_mappings
+from onhand.store.tables.events import (
+    event_cursors,
+    event_prunes,
+    events,
+    expiry_warnings,
+    reorder_flags,
+)
+from onhand.store.tables.iot import (
+    condition_ranges,
+    excursion_lots,
+    excursion_watches,
+    excursions,
+    iot_gateways,
+    sensor_readings,
+    sensor_rollups,
+    sensors,
 )
 from onhand.store.tables.kpis import kpi_settings
 from onhand.store.tables.numbering import document_counters
@@ -47,6 +66,7 @@ from onhand.store.tables.purchasing import (
     supplier_items,
     suppliers,
 )
+from onhand.store.tables.recalls import recalls
 from onhand.store.tables.sales import (
     commitments,
     sales_order_lines,
@@ -67,9 +87,11 @@ from onhand.store.tables.valuation import (
     valuation_settings,
 )
 from onhand.store.tables.warehousing import put_away_zones
+from onhand.store.tables.webhooks import webhook_attempts, webhook_deliveries, webhook_subscriptions
 
 __all__ = [
     "UTCDateTime",
+    "account_mappings",
     "api_tokens",
     "audit_events",
     "balances",
@@ -79,16 +101,27 @@ __all__ = [
     "checkpoints",
     "classification_runs",
     "commitments",
+    "condition_ranges",
     "cost_layers",
     "count_documents",
     "count_lines",
+    "count_records",
     "count_settings",
     "created_columns",
     "discrepancies",
     "document_counters",
+    "event_cursors",
+    "event_prunes",
+    "events",
     "exception_acks",
     "exchange_rates",
+    "excursion_lots",
+    "excursion_watches",
+    "excursions",
+    "expiry_warnings",
     "id_column",
+    "import_mappings",
+    "iot_gateways",
     "item_barcodes",
     "item_classes",
     "items",
@@ -111,10 +144,15 @@ __all__ = [
     "purchase_order_lines",
     "purchase_orders",
     "put_away_zones",
+    "recalls",
     "receipts",
+    "reorder_flags",
     "replenishment_policies",
     "sales_order_lines",
     "sales_orders",
+    "sensor_readings",
+    "sensor_rollups",
+    "sensors",
     "serials",
     "shipments",
     "supplier_items",
@@ -128,4 +166,7 @@ __all__ = [
     "valuation_positions",
     "valuation_settings",
     "warehouse_settings",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_subscriptions",
 ]

@@ -206,6 +206,9 @@ serials = Table(
     # Where the unit is now (a projection of the ledger, updated in the posting transaction).
     Column("location_id", Integer, ForeignKey("locations.id"), nullable=True),
     *created_columns(),
+    # Held (a recall): on hand but not available, like a held lot. Last, as the migration adds
+    # it: some reads select t.* by position.
+    Column("on_hold", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("org_id", "item_id", "serial"),
 )
 
@@ -276,6 +279,9 @@ Index(
     movements.c.effective_at,
 )
 Index("ix_movements_org_ref", movements.c.org_id, movements.c.ref_type, movements.c.ref_id)
+# A lot's or a serial's movements, one range scan: what a trace and a recall read.
+Index("ix_movements_org_lot", movements.c.org_id, movements.c.lot_id)
+Index("ix_movements_org_serial", movements.c.org_id, movements.c.serial_id)
 
 balances = Table(
     "balances",
@@ -310,6 +316,9 @@ checkpoints = Table(
     Column("chain_count", Integer, nullable=False),
     # JSON list of [org_id, item_id, seq, movement_id, hash]: what the checkpoint vouches for.
     Column("heads", Text, nullable=False),
+    # How the hash is computed from the heads (domain.chain.checkpoint_hash): 1 in one stream,
+    # 2 per organisation (what a trace proof needs).
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 audit_events = Table(

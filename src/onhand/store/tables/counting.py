@@ -151,3 +151,20 @@ Index(
     count_lines.c.location_id,
 )
 Index("ix_count_lines_org_id_first_at", count_lines.c.org_id, count_lines.c.first_at)
+
+# One row per count record made with an idempotency key: a retry of the record (a form sent
+# twice, an API call repeated after a timeout) finds it and answers "recorded already".
+count_records = Table(
+    "count_records",
+    metadata,
+    id_column(),
+    org_column(),
+    Column("count_id", Integer, ForeignKey("count_documents.id"), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    # What was recorded (location, entries, complete): the same key with another is refused.
+    Column("payload_hash", String(64), nullable=False),
+    Column("entry_count", Integer, nullable=False),
+    *created_columns(),
+    UniqueConstraint("org_id", "idempotency_key"),
+)

@@ -58,7 +58,7 @@ planning_runs = Table(
     org_column(),
     Column("number", String(32), nullable=False),
     Column("warehouse_id", Integer, ForeignKey("locations.id"), nullable=False),
-    Column("status", String(12), nullable=False),  # running, done, failed
+    Column("status", String(12), nullable=False),  # running, done, failed, interrupted
     # Everything the run was asked and defaulted to, and the library versions, as JSON.
     Column("parameters", Text, nullable=False),
     Column("stage", String(32), nullable=False),
@@ -71,9 +71,21 @@ planning_runs = Table(
     Column("error", Text, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),
     *created_columns(),
+    # The last sign of life of the process carrying out a running run (NULL: none since it was
+    # created): without one for a few minutes the run is taken for interrupted.
+    Column("heartbeat_at", UTCDateTime, nullable=True),
     UniqueConstraint("org_id", "number"),
 )
 Index("ix_planning_runs_org_id_warehouse_id", planning_runs.c.org_id, planning_runs.c.warehouse_id)
+# One running run per warehouse: a second start waits for it, or finds it interrupted.
+Index(
+    "uq_planning_runs_running",
+    planning_runs.c.org_id,
+    planning_runs.c.warehouse_id,
+    unique=True,
+    sqlite_where=planning_runs.c.status == "running",
+    postgresql_where=planning_runs.c.status == "running",
+)
 
 planning_lines = Table(
     "planning_lines",

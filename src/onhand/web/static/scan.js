@@ -10,6 +10,11 @@
   if (!form || !input) {
     return;
   }
+  // autofocus is applied at the browser's next rendering, which a busy phone may reach after
+  // the first keystrokes of a scan; focusing now (before the load event) loses none of them.
+  if (!document.activeElement || document.activeElement === document.body) {
+    input.focus();
+  }
   var sending = false;
   form.addEventListener("submit", function (event) {
     if (sending) {
