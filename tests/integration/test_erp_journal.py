@@ -272,6 +272,34 @@ def test_stock_valuation_is_inventory_value_by_item_and_warehouse(
     assert got["rows"] == sorted(got["rows"], key=lambda r: (r["warehouse"], r["sku"]))
 
 
+def test_stock_valuation_reads_its_rows_and_totals_at_once(
+    db: Database, history: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A backdated receipt of a new item commits just after the export has read the stock: the
+    # rows and the warehouse totals must both miss it (or both have it), never one of them.
+    items.create_items(db, history.actor, [items.ItemCreate(sku="NUT", name="Nut")])
+    read = valuation_reports.store.values
+    posted: list[int] = []
+
+    def values_then_a_receipt(*args: Any, **kw: Any) -> Any:
+        got = read(*args, **kw)
+        if not posted:
+            m = mv("NUT", "@supplier", "WH1/A/01", "10", 49, "1")
+            posted.extend(postings.post_movements(db, history.actor, [m]).movement_ids)
+        return got
+
+    monkeypatch.setattr(valuation_reports.store, "values", values_then_a_receipt)
+    got = erp_exports.stock_valuation(db, history.actor, as_of=at(50, 12))
+    assert len(posted) == 1
+    skus: dict[str, set[str]] = defaultdict(set)
+    for r in got["rows"]:
+        skus[r["warehouse"]].add(r["sku"])
+    assert {w["warehouse"]: w["items"] for w in got["warehouses"]} == {
+        k: len(v) for k, v in skus.items()
+    }
+    assert "NUT" not in skus["WH1"]
+
+
 def test_bad_journal_parameters_are_refused(db: Database, org: Org) -> None:
     for kw, code in (
         ({"period": "year"}, "invalid_period"),

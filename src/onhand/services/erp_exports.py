@@ -401,12 +401,10 @@ def stock_valuation(
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidInput("as_of needs a time zone", code="invalid_as_of")
     moment = as_of or utcnow()
-    items = valuation_reports.inventory_value(
-        db, actor, by="item", as_of=moment, warehouse=warehouse
+    got = valuation_reports.inventory_values(
+        db, actor, ("item", "warehouse"), as_of=moment, warehouse=warehouse
     )
-    totals = valuation_reports.inventory_value(
-        db, actor, by="warehouse", as_of=moment, warehouse=warehouse
-    )
+    items, totals = got["item"], got["warehouse"]
     with db.reading() as uow:
         mapping, _ = account_mapping.load(uow, actor.org_id)
         paths = vr_store.scope_paths(uow.conn, actor.org_id)

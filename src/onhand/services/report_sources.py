@@ -131,11 +131,11 @@ def _value_bars(rows: list[dict[str, Any]], key: str, title: str, currency: str)
 def _valuation(db: Database, actor: Actor, p: ReportParams) -> Report:
     by = p.by or "item"
     kw = {"as_of": p.as_of, **_filters(p)}
-    result = valuation_reports.inventory_value(db, actor, by=by, **kw)
-    currency = result["currency"]
     # The charts look at the same stock by warehouse and by category, whatever ``by`` is.
-    per_wh = valuation_reports.inventory_value(db, actor, by="warehouse", **kw)["rows"]
-    per_cat = valuation_reports.inventory_value(db, actor, by="category", **kw)["rows"]
+    got = valuation_reports.inventory_values(db, actor, (by, "warehouse", "category"), **kw)
+    result = got[by]
+    currency = result["currency"]
+    per_wh, per_cat = got["warehouse"]["rows"], got["category"]["rows"]
     charts = [
         _value_bars(per_wh, "warehouse", f"Value by warehouse ({currency})", currency),
         _value_bars(per_cat, "category", f"Value by category ({currency})", currency),

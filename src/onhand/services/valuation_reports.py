@@ -4,6 +4,7 @@ warehouse, category or location; the cost of goods sold by period; the age of th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -84,26 +85,54 @@ def inventory_value(
     """The value of the stock, now or as of ``as_of``, by item (and warehouse), warehouse,
     category or location. A location's value is its share of its warehouse's value for the item
     (quantity x the warehouse's unit value): valuation is kept per warehouse."""
+    return inventory_values(
+        db, actor, (by,), as_of=as_of, warehouse=warehouse, sku=sku, category=category
+    )[by]
+
+
+def inventory_values(
+    db: Database,
+    actor: Actor,
+    groups: Sequence[str],
+    *,
+    as_of: datetime | None = None,
+    warehouse: str | None = None,
+    sku: str | None = None,
+    category: str | None = None,
+) -> dict[str, dict[str, Any]]:
+    """``inventory_value`` grouped in several ways at once (a report per grouping), from one
+    read of the stock: the groupings add up to the same total, even while postings commit."""
     actor.require(Permission.READ)
-    _check_group(by, VALUE_GROUPS, "by")
+    groups = tuple(dict.fromkeys(groups))
+    for by in groups:
+        _check_group(by, VALUE_GROUPS, "by")
     if as_of is not None and as_of.tzinfo is None:
         raise InvalidInput("as_of needs a time zone", code="invalid_as_of")
     valuation.catch_up(db, actor.org_id)
+    out: dict[str, list[dict[str, Any]]] = {}
     with db.reading() as uow:
         s = report_scope(uow, actor, warehouse, sku, category)
         currency, _ = vstore.settings(uow.conn, actor.org_id)
         kw = {"scopes": s.scopes, "item_ids": s.item_ids, "category": s.category}
         rows = store.values(uow.conn, actor.org_id, as_of=as_of, **kw)
-        out = _by_location(uow, actor, rows, as_of, kw) if by == "location" else _grouped(rows, by)
+        for by in groups:
+            out[by] = (
+                _by_location(uow, actor, rows, as_of, kw)
+                if by == "location"
+                else _grouped(rows, by)
+            )
         warnings = _warnings(uow, actor.org_id, currency)
-    total = sum(r["value"] for r in out)
+    moment = as_of or utcnow()
     return {
-        "as_of": as_of or utcnow(),
-        "currency": currency,
-        "by": by,
-        "rows": out,
-        "total_value": total,
-        "warnings": warnings,
+        by: {
+            "as_of": moment,
+            "currency": currency,
+            "by": by,
+            "rows": got,
+            "total_value": sum(r["value"] for r in got),
+            "warnings": warnings,
+        }
+        for by, got in out.items()
     }
 
 
