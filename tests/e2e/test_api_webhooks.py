@@ -236,7 +236,7 @@ def test_a_dead_delivery_is_retried_by_hand_after_the_url_is_fixed(
     assert r.status_code == 200, r.text
     r = shop.http.post(f"/webhooks/{hook}/deliveries/{dead['id']}/retry")
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "retrying"
+    assert (r.json()["status"], r.json()["webhook_paused"]) == ("retrying", False)
     receiver.wait_for(lambda: len(receiver.effects("/ok/fixed")) == 1, what="the retry")
     assert set(receiver.effects("/ok/fixed")) == {dead["event_id"]}
     done = eventually(lambda: log_of(shop, hook, status="delivered"), "delivered")
@@ -421,6 +421,10 @@ def test_the_pages_answer_odd_ids_and_numbers_with_a_page_not_an_error(
     assert notice(follow(web, r)) == (
         f"Delivery {big} will be sent again when the webhook is resumed (it is paused)."
     )
+    # The API says so too.
+    r = shop.http.post(f"/webhooks/{paused}/deliveries/{big}/retry")
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["webhook_paused"]) == ("retrying", True)
 
 
 def org_of(t: Tenant, hook: int) -> int:

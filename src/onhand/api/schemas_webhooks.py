@@ -88,6 +88,12 @@ class DeliveryRead(BaseModel):
     delivered_at: datetime | None
 
 
+class RetriedDelivery(DeliveryRead):
+    webhook_paused: bool = Field(
+        description="the webhook is paused: the delivery is sent when it is resumed"
+    )
+
+
 class AttemptRead(BaseModel):
     attempt: int
     at: datetime

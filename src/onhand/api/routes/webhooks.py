@@ -12,9 +12,9 @@ from onhand.api.schemas import MAX_BIG_ID
 from onhand.api.schemas_webhooks import (
     DeliveryDetail,
     DeliveryPage,
-    DeliveryRead,
     DeliveryStatus,
     PingRead,
+    RetriedDelivery,
     SecretRotate,
     WebhookCreate,
     WebhookRead,
@@ -120,7 +120,9 @@ def get_delivery(webhook_id: Id, delivery_id: BigId, db: DB, actor: CurrentActor
     return webhooks.get_delivery(db, actor, webhook_id, delivery_id)
 
 
-@router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", response_model=DeliveryRead)
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", response_model=RetriedDelivery
+)
 def retry_delivery(webhook_id: Id, delivery_id: BigId, db: DB, actor: CurrentActor) -> Any:
-    """Send a dead (or retrying) delivery again now."""
+    """Send a dead (or retrying) delivery again now; on a paused webhook, when it is resumed."""
     return webhooks.retry_delivery(db, actor, webhook_id, delivery_id)
