@@ -142,8 +142,13 @@ def test_an_unknown_page_is_a_readable_page(page: Any, site: Site, console: list
 
 
 def test_keyboard_alone_signs_in(page: Any, site: Site) -> None:
+    from playwright.sync_api import expect
+
     page.goto(site.url + "/login")
-    page.keyboard.type(site.admin)  # the username field has the focus
+    # The username field has the focus: autofocus lands at the browser's next rendering, which
+    # a busy machine can reach after the load event; a person types once they see the form.
+    expect(page.get_by_label("Username")).to_be_focused()
+    page.keyboard.type(site.admin)
     page.keyboard.press("Tab")
     page.keyboard.type(site.password)
     page.keyboard.press("Enter")
