@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     String,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -21,12 +23,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     update,
 )
 
 from onhand.domain.locations import STOCK_KINDS
 from onhand.store import advisory
-from onhand.store.exception_sets import levels
+from onhand.store.fastsql import Prepared, list_param, one_of
 from onhand.store.locking import dialect_insert
 from onhand.store.tables import (
     balances,
@@ -38,7 +41,10 @@ from onhand.store.tables import (
     locations,
     lots,
     organisations,
+    planning_lines,
+    planning_runs,
     reorder_flags,
+    replenishment_policies,
     webhook_deliveries,
 )
 
@@ -332,6 +338,41 @@ def expiring_lots(conn: Connection, until: date, limit: int) -> list[Any]:
     return list(conn.execute(q))
 
 
+def _build_watched(d: str) -> Any:
+    # The pairs exception_sets.levels gives a reorder point: a policy's min, else the line of the
+    # warehouse's newest finished planning run. Written out here rather than filtered from
+    # levels, because every posting runs it and levels is built per call.
+    p, ln, run = replenishment_policies, planning_lines, planning_runs
+    newest = (
+        select(run.c.warehouse_id, func.max(run.c.id).label("run_id"))
+        .where(
+            run.c.org_id == bindparam("org"),
+            run.c.status == "done",
+            one_of(d, run.c.warehouse_id, "houses", Integer()),
+        )
+        .group_by(run.c.warehouse_id)
+        .subquery("nr")
+    )
+    return union(
+        select(p.c.item_id, p.c.warehouse_id).where(
+            p.c.org_id == bindparam("org"),
+            p.c.min_qty.is_not(None),
+            one_of(d, p.c.item_id, "items", Integer()),
+            one_of(d, p.c.warehouse_id, "houses", Integer()),
+        ),
+        select(ln.c.item_id, newest.c.warehouse_id)
+        .select_from(ln.join(newest, newest.c.run_id == ln.c.run_id))
+        .where(
+            ln.c.org_id == bindparam("org"),
+            ln.c.reorder_point.is_not(None),
+            one_of(d, ln.c.item_id, "items", Integer()),
+        ),
+    )
+
+
+_watched = Prepared(_build_watched)
+
+
 def watched_pairs(
     conn: Connection, org_id: int, pairs: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
@@ -339,12 +380,12 @@ def watched_pairs(
     newest planning run's), in order."""
     if not pairs:
         return []
-    houses = frozenset(w for _, w in pairs)
-    lv = levels(org_id, houses, None)
-    rows = conn.execute(
-        select(lv.c.item_id, lv.c.warehouse_id).where(
-            lv.c.item_id.in_(sorted({i for i, _ in pairs})), lv.c.reorder_point.is_not(None)
-        )
+    rows = _watched.rows(
+        conn,
+        {
+            "org": org_id,
+            "items": list_param(conn, sorted({i for i, _ in pairs})),
+            "houses": list_param(conn, sorted({w for _, w in pairs})),
+        },
     )
-    wanted = set(pairs)
-    return sorted({(r.item_id, r.warehouse_id) for r in rows} & wanted)
+    return sorted({(r[0], r[1]) for r in rows} & set(pairs))

@@ -15,7 +15,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, String, any_, bindparam, func, select
+from sqlalchemy import Connection, String, any_, bindparam, column, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
@@ -218,6 +218,18 @@ def one_of(dialect: str, column: Any, name: str, element: TypeEngine[Any]) -> Co
         return column == any_(bindparam(name, type_=ARRAY(element)))
     values = func.json_each(bindparam(name, type_=String)).table_valued("value")
     return column.in_(select(values.c.value))
+
+
+def listed(dialect: str, name: str, element: TypeEngine[Any]) -> Any:
+    """The list bound to ``name`` (give it ``list_param``) as a table with one column,
+    ``value``: to drive a join from the listed values, where ``one_of`` only filters."""
+    if dialect == "postgresql":
+        return (
+            func.unnest(bindparam(name, type_=ARRAY(element)))
+            .table_valued(column("value", element))
+            .render_derived()
+        )
+    return func.json_each(bindparam(name, type_=String)).table_valued(column("value", element))
 
 
 def insert_defaults(table: Any) -> dict[str, Any]:

@@ -48,7 +48,12 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 def dialect_insert(conn: Connection, table: Any) -> Any:
     """INSERT with on_conflict_do_* for the connected database."""
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    return insert_for(conn.dialect.name, table)
+
+
+def insert_for(dialect: str, table: Any) -> Any:
+    """INSERT with on_conflict_do_* for a database by name (a Prepared statement's builder)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 _guarded_decrement = Prepared(
@@ -70,9 +75,7 @@ _guarded_decrement = Prepared(
 
 
 def _build_upsert(dialect: str) -> Any:
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(balances).values(
-        {c.name: bindparam(c.name) for c in balances.c}
-    )
+    stmt = insert_for(dialect, balances).values({c.name: bindparam(c.name) for c in balances.c})
     return stmt.on_conflict_do_update(
         index_elements=["org_id", "item_id", "location_id", "lot_id", "serial_id"],
         set_={"qty": balances.c.qty + stmt.excluded.qty},
@@ -265,7 +268,7 @@ _some_heads = select(*_head_cols).where(
 )
 _new_head = Prepared(
     lambda d: (
-        (postgresql.insert if d == "postgresql" else sqlite.insert)(chain_heads)
+        insert_for(d, chain_heads)
         .values({c.name: bindparam(c.name) for c in chain_heads.c})
         .on_conflict_do_nothing(index_elements=["org_id", "item_id"])
     )
@@ -367,7 +370,7 @@ def lock_for_change(conn: Connection, table: Any, org_id: int, row_id: int) -> N
 
 _add_commitment = Prepared(
     lambda dialect: (
-        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(commitments)
+        insert_for(dialect, commitments)
         .values(org_id=bindparam("org"), item_id=bindparam("item"), warehouse_id=bindparam("wh"))
         .values(reserved=0)
         .on_conflict_do_nothing(index_elements=["org_id", "item_id", "warehouse_id"])

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Row,
     and_,
     bindparam,
@@ -21,7 +22,8 @@ from sqlalchemy import (
     update,
 )
 
-from onhand.store.locking import chunks, dialect_insert
+from onhand.store.fastsql import Prepared, insert_defaults, list_param, listed, one_of
+from onhand.store.locking import chunks, dialect_insert, insert_for
 from onhand.store.tables import (
     category_methods,
     chain_heads,
@@ -43,14 +45,19 @@ DEFAULT_CURRENCY = "EUR"
 DEFAULT_METHOD = "fifo"
 
 
+# The statements of this module that every posting runs (value_items) are Prepared: for a posting
+# of a few lines SQLAlchemy's per-call building and caching cost more than the SQL.
+_settings = Prepared(
+    lambda _: select(valuation_settings.c.currency, valuation_settings.c.method).where(
+        valuation_settings.c.org_id == bindparam("org")
+    )
+)
+
+
 def settings(conn: Connection, org_id: int) -> tuple[str, str]:
     """(currency, method) of the organisation; the defaults until someone sets them."""
-    row = conn.execute(
-        select(valuation_settings.c.currency, valuation_settings.c.method).where(
-            valuation_settings.c.org_id == org_id
-        )
-    ).first()
-    return (row.currency, row.method) if row else (DEFAULT_CURRENCY, DEFAULT_METHOD)
+    row = _settings.first(conn, {"org": org_id})
+    return (row[0], row[1]) if row else (DEFAULT_CURRENCY, DEFAULT_METHOD)
 
 
 def save_settings(
@@ -61,13 +68,15 @@ def save_settings(
     conn.execute(stmt.on_conflict_do_update(index_elements=["org_id"], set_=values))
 
 
-def category_method_map(conn: Connection, org_id: int) -> dict[str, str]:
-    rows = conn.execute(
-        select(category_methods.c.category, category_methods.c.method).where(
-            category_methods.c.org_id == org_id
-        )
+_category_methods = Prepared(
+    lambda _: select(category_methods.c.category, category_methods.c.method).where(
+        category_methods.c.org_id == bindparam("org")
     )
-    return {r.category: r.method for r in rows}
+)
+
+
+def category_method_map(conn: Connection, org_id: int) -> dict[str, str]:
+    return dict(_category_methods.all(conn, {"org": org_id}))
 
 
 def save_category_method(
@@ -83,17 +92,17 @@ def save_category_method(
     conn.execute(stmt.on_conflict_do_update(index_elements=["org_id", "category"], set_=values))
 
 
-def item_costing(conn: Connection, org_id: int, item_ids: Sequence[int]) -> dict[int, Row[Any]]:
+_item_costing = Prepared(
+    lambda d: select(items.c.id, items.c.category, items.c.unit_cost, items.c.currency).where(
+        items.c.org_id == bindparam("org"), one_of(d, items.c.id, "ids", Integer())
+    )
+)
+
+
+def item_costing(conn: Connection, org_id: int, item_ids: Sequence[int]) -> dict[int, Any]:
     """Category, catalogue cost and its currency of each item."""
-    out: dict[int, Row[Any]] = {}
-    for part in chunks(list(item_ids)):
-        rows = conn.execute(
-            select(items.c.id, items.c.category, items.c.unit_cost, items.c.currency).where(
-                items.c.org_id == org_id, items.c.id.in_(list(part))
-            )
-        )
-        out.update((r.id, r) for r in rows)
-    return out
+    rows = _item_costing.records(conn, {"org": org_id, "ids": list_param(conn, item_ids)})
+    return {r.id: r for r in rows}
 
 
 def items_in_categories(conn: Connection, org_id: int, categories: list[str]) -> list[int]:
@@ -219,48 +228,60 @@ def items_behind(conn: Connection, org_id: int) -> list[int]:
     return list(conn.execute(q).scalars())
 
 
-def unvalued_movements(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Any]:
-    """The items' movements after the last valued one, in chain order, with what valuation
-    needs of their locations and given cost."""
+def _build_unvalued(d: str) -> Any:
     src, dst = locations.alias("src"), locations.alias("dst")
-    done = (
-        select(valuation_items.c.item_id, valuation_items.c.seq)
-        .where(valuation_items.c.org_id == org_id)
-        .subquery()
-    )
-    out: list[Any] = []
-    for part in chunks(list(item_ids)):
-        q = (
-            select(
-                movements.c.id,
-                movements.c.item_id,
-                movements.c.chain_seq,
-                movements.c.qty,
-                movements.c.effective_at,
-                movements.c.reverses_id,
-                movements.c.ref_type,
-                movements.c.ref_id,
-                src.c.kind.label("src_kind"),
-                src.c.id.label("src_id"),
-                src.c.warehouse_id.label("src_wh"),
-                dst.c.kind.label("dst_kind"),
-                dst.c.id.label("dst_id"),
-                dst.c.warehouse_id.label("dst_wh"),
-                movement_costs.c.value.label("cost"),
+    asked = listed(d, "items", Integer())
+    done = valuation_items  # its seq: the item's last movement valued
+    # Driven from the listed items, so that each item's movements are read from its last valued
+    # one on (an index range), not from its first.
+    return (
+        select(
+            movements.c.id,
+            movements.c.item_id,
+            movements.c.chain_seq,
+            movements.c.qty,
+            movements.c.effective_at,
+            movements.c.reverses_id,
+            movements.c.ref_type,
+            movements.c.ref_id,
+            src.c.kind.label("src_kind"),
+            src.c.id.label("src_id"),
+            src.c.warehouse_id.label("src_wh"),
+            dst.c.kind.label("dst_kind"),
+            dst.c.id.label("dst_id"),
+            dst.c.warehouse_id.label("dst_wh"),
+            movement_costs.c.value.label("cost"),
+        )
+        .select_from(
+            asked.outerjoin(
+                done, and_(done.c.org_id == bindparam("org"), done.c.item_id == asked.c.value)
+            )
+            .join(
+                movements,
+                and_(
+                    movements.c.org_id == bindparam("org"),
+                    movements.c.item_id == asked.c.value,
+                    movements.c.chain_seq > func.coalesce(done.c.seq, 0),
+                ),
             )
             .join(src, src.c.id == movements.c.from_location_id)
             .join(dst, dst.c.id == movements.c.to_location_id)
             .outerjoin(movement_costs, movement_costs.c.movement_id == movements.c.id)
-            .outerjoin(done, done.c.item_id == movements.c.item_id)
-            .where(
-                movements.c.org_id == org_id,
-                movements.c.item_id.in_(list(part)),
-                movements.c.chain_seq > func.coalesce(done.c.seq, 0),
-            )
-            .order_by(movements.c.item_id, movements.c.chain_seq)
         )
-        out.extend(conn.execute(q))
-    return out
+        .order_by(movements.c.item_id, movements.c.chain_seq)
+    )
+
+
+# Prepared: every posting runs it (SQLAlchemy's per-call building and caching cost more than
+# the query for a posting of a few lines).
+_unvalued = Prepared(_build_unvalued)
+
+
+def unvalued_movements(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Any]:
+    """The items' movements after the last valued one, in chain order, with what valuation
+    needs of their locations and given cost."""
+    items = list_param(conn, sorted(set(item_ids)))
+    return _unvalued.records(conn, {"org": org_id, "items": items})
 
 
 def entry_bases(
@@ -322,86 +343,113 @@ def issue_bases(
 # --- positions and layers -------------------------------------------------------------------
 
 
-def positions_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Row[Any]]:
-    out: list[Row[Any]] = []
-    for part in chunks(list(item_ids)):
-        out.extend(
-            conn.execute(
-                select(valuation_positions).where(
-                    valuation_positions.c.org_id == org_id,
-                    valuation_positions.c.item_id.in_(list(part)),
-                )
-            )
-        )
-    return out
-
-
-def layers_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Row[Any]]:
-    """Open layers of the items, oldest arrival first."""
-    out: list[Row[Any]] = []
-    for part in chunks(list(item_ids)):
-        out.extend(
-            conn.execute(
-                select(cost_layers)
-                .where(cost_layers.c.org_id == org_id, cost_layers.c.item_id.in_(list(part)))
-                .order_by(cost_layers.c.item_id, cost_layers.c.id)
-            )
-        )
-    return out
-
-
-def save_positions(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    stmt = dialect_insert(conn, valuation_positions)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["org_id", "item_id", "scope_id"],
-        set_={
-            name: stmt.excluded[name]
-            for name in ("qty", "value", "short_qty", "short_value", "last_unit_cost")
-        },
+_positions_of = Prepared(
+    lambda d: select(valuation_positions).where(
+        valuation_positions.c.org_id == bindparam("org"),
+        one_of(d, valuation_positions.c.item_id, "ids", Integer()),
     )
-    for part in chunks(rows):
-        conn.execute(stmt, [{"org_id": org_id, **r} for r in part])
+)
+_layers_of = Prepared(
+    lambda d: (
+        select(cost_layers)
+        .where(
+            cost_layers.c.org_id == bindparam("org"),
+            one_of(d, cost_layers.c.item_id, "ids", Integer()),
+        )
+        .order_by(cost_layers.c.item_id, cost_layers.c.id)
+    )
+)
 
 
-def insert_layers(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
-    for part in chunks(rows):
-        conn.execute(insert(cost_layers), [{"org_id": org_id, **r} for r in part])
+def positions_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Any]:
+    return _positions_of.records(conn, {"org": org_id, "ids": list_param(conn, item_ids)})
 
 
-def update_layers(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
-    """(id, qty, value) of layers that changed."""
-    if not rows:
-        return
-    stmt = (
+def layers_of(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Any]:
+    """Open layers of the items, oldest arrival first."""
+    return _layers_of.records(conn, {"org": org_id, "ids": list_param(conn, item_ids)})
+
+
+_POSITION_FIELDS = ("qty", "value", "short_qty", "short_value", "last_unit_cost")
+
+
+def _build_save_positions(d: str) -> Any:
+    stmt = insert_for(d, valuation_positions).values(
+        {c.name: bindparam(c.name) for c in valuation_positions.c}
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["org_id", "item_id", "scope_id"],
+        set_={name: stmt.excluded[name] for name in _POSITION_FIELDS},
+    )
+
+
+_save_positions = Prepared(_build_save_positions)
+_LAYER_COLUMNS = (
+    "org_id",
+    "item_id",
+    "scope_id",
+    "origin_movement_id",
+    "received_at",
+    "qty",
+    "value",
+)
+_insert_layers = Prepared(
+    lambda _: insert(cost_layers).values({n: bindparam(n) for n in _LAYER_COLUMNS})
+)
+_update_layer = Prepared(
+    lambda _: (
         update(cost_layers)
         .where(cost_layers.c.id == bindparam("k"))
         .values(qty=bindparam("q"), value=bindparam("v"))
     )
-    conn.execute(stmt, [{"k": k, "q": q, "v": v} for k, q, v in rows])
+)
+_delete_layers = Prepared(
+    lambda d: delete(cost_layers).where(one_of(d, cost_layers.c.id, "ids", Integer()))
+)
+_ENTRY_DEFAULTS = insert_defaults(valuation_entries)
+_insert_entries = Prepared(
+    lambda _: insert(valuation_entries).values({n: bindparam(n) for n in _ENTRY_DEFAULTS})
+)
+
+
+def _build_save_valued_seq(d: str) -> Any:
+    stmt = insert_for(d, valuation_items).values(
+        org_id=bindparam("org_id"), item_id=bindparam("item_id"), seq=bindparam("seq")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["org_id", "item_id"], set_={"seq": stmt.excluded.seq}
+    )
+
+
+_save_valued_seq = Prepared(_build_save_valued_seq)
+
+
+def save_positions(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
+    _save_positions.executemany(conn, [{"org_id": org_id, **r} for r in rows])
+
+
+def insert_layers(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
+    _insert_layers.executemany(conn, [{"org_id": org_id, **r} for r in rows])
+
+
+def update_layers(conn: Connection, rows: list[tuple[int, int, int]]) -> None:
+    """(id, qty, value) of layers that changed."""
+    _update_layer.executemany(conn, [{"k": k, "q": q, "v": v} for k, q, v in rows])
 
 
 def delete_layers(conn: Connection, ids: list[int]) -> None:
-    for part in chunks(ids):
-        conn.execute(delete(cost_layers).where(cost_layers.c.id.in_(list(part))))
+    if ids:
+        _delete_layers.execute(conn, {"ids": list_param(conn, ids)})
 
 
 def insert_entries(conn: Connection, org_id: int, rows: list[dict[str, Any]]) -> None:
-    for part in chunks(rows, 2000):
-        conn.execute(insert(valuation_entries), [{"org_id": org_id, **r} for r in part])
+    """Entry rows; columns not given (a landed cost's id) take their defaults."""
+    _insert_entries.executemany(conn, [_ENTRY_DEFAULTS | r | {"org_id": org_id} for r in rows])
 
 
 def save_valued_seq(conn: Connection, org_id: int, seqs: dict[int, int]) -> None:
-    if not seqs:
-        return
-    stmt = dialect_insert(conn, valuation_items)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["org_id", "item_id"], set_={"seq": stmt.excluded.seq}
-    )
-    rows = [{"org_id": org_id, "item_id": i, "seq": s} for i, s in seqs.items()]
-    for part in chunks(rows):
-        conn.execute(stmt, list(part))
+    rows = [{"org_id": org_id, "item_id": i, "seq": q} for i, q in seqs.items()]
+    _save_valued_seq.executemany(conn, rows)
 
 
 def receipt_movements(conn: Connection, org_id: int, movement_ids: Sequence[int]) -> list[Row[Any]]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from onhand.domain.valuation_totals import TOTAL_FIELDS, Totals
+from onhand.store.fastsql import Prepared, list_param, one_of
 from onhand.store.locking import chunks
 from onhand.store.tables import items, valuation_entries, valuation_positions
 
@@ -45,24 +46,29 @@ def _pair(org_id: int, item_id: Any, scope_id: Any) -> tuple[Any, ...]:
     return (_E.org_id == org_id, _E.item_id == item_id, _E.scope_id == scope_id)
 
 
+def _build_last_entries(d: str) -> Any:
+    p = valuation_positions.c
+    last = (
+        select(_E.id)
+        .where(_E.org_id == p.org_id, _E.item_id == p.item_id, _E.scope_id == p.scope_id)
+        .order_by(_E.at.desc(), _E.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    ids = select(last).where(p.org_id == bindparam("org"), one_of(d, p.item_id, "ids", Integer()))
+    return select(*_COLUMNS).where(_E.id.in_(ids))
+
+
+# Prepared: every posting runs it (see store/valuation.py).
+_last_entries = Prepared(_build_last_entries)
+
+
 def last_entries(
     conn: Connection, org_id: int, item_ids: Sequence[int]
-) -> dict[tuple[int, int], Row[Any]]:
+) -> dict[tuple[int, int], Any]:
     """The last entry, in running order, of every scope of the items that has one."""
-    out: dict[tuple[int, int], Row[Any]] = {}
-    p = valuation_positions.c
-    for part in chunks(list(item_ids)):
-        last = (
-            select(_E.id)
-            .where(*_pair(org_id, p.item_id, p.scope_id))
-            .order_by(_E.at.desc(), _E.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        ids = select(last).where(p.org_id == org_id, p.item_id.in_(list(part)))
-        rows = conn.execute(select(*_COLUMNS).where(_E.id.in_(ids)))
-        out.update(((r.item_id, r.scope_id), r) for r in rows)
-    return out
+    rows = _last_entries.records(conn, {"org": org_id, "ids": list_param(conn, item_ids)})
+    return {(r.item_id, r.scope_id): r for r in rows}
 
 
 def entry_at_or_before(
