@@ -272,16 +272,14 @@ def _build_unvalued(d: str) -> Any:
     )
 
 
-# Prepared: every posting runs it (SQLAlchemy's per-call building and caching cost more than
-# the query for a posting of a few lines).
 _unvalued = Prepared(_build_unvalued)
 
 
 def unvalued_movements(conn: Connection, org_id: int, item_ids: Sequence[int]) -> list[Any]:
     """The items' movements after the last valued one, in chain order, with what valuation
     needs of their locations and given cost."""
-    items = list_param(conn, sorted(set(item_ids)))
-    return _unvalued.records(conn, {"org": org_id, "items": items})
+    asked = list_param(conn, sorted(set(item_ids)))
+    return _unvalued.records(conn, {"org": org_id, "items": asked})
 
 
 def entry_bases(

@@ -42,7 +42,7 @@ def totals_of(row: Any) -> Totals:
     return Totals(int(row.day), *(int(getattr(row, n)) for n in TOTAL_FIELDS))
 
 
-def _pair(org_id: int, item_id: Any, scope_id: Any) -> tuple[Any, ...]:
+def _pair(org_id: Any, item_id: Any, scope_id: Any) -> tuple[Any, ...]:
     return (_E.org_id == org_id, _E.item_id == item_id, _E.scope_id == scope_id)
 
 
@@ -50,7 +50,7 @@ def _build_last_entries(d: str) -> Any:
     p = valuation_positions.c
     last = (
         select(_E.id)
-        .where(_E.org_id == p.org_id, _E.item_id == p.item_id, _E.scope_id == p.scope_id)
+        .where(*_pair(p.org_id, p.item_id, p.scope_id))
         .order_by(_E.at.desc(), _E.id.desc())
         .limit(1)
         .scalar_subquery()
